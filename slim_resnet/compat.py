@@ -1,0 +1,66 @@
+"""Makes tf-slim 1.1.0 work on the installed TensorFlow.
+
+Why this exists: tf-slim 1.1.0 (the last release on PyPI) builds its layers on
+`tensorflow.python.layers`. From TensorFlow 2.16 on, that module's batch
+normalization is a lazy alias of `tf_keras.legacy_tf_layers.normalization`,
+but tf-keras moved the package to `tf_keras.src.legacy_tf_layers`. The first
+`slim.batch_norm` call then fails with
+
+    ModuleNotFoundError: No module named 'tf_keras.legacy_tf_layers'
+
+This module installs an import hook that answers `tf_keras.legacy_tf_layers`
+(and its submodules) with the modules at their new home. Nothing is imported
+eagerly: tf_keras is loaded only when TensorFlow first asks for the old name.
+On TensorFlow < 2.16 the old name is never asked for and the hook is inert.
+
+`slim_resnet/__init__.py` imports this module before anything imports
+tf_slim; import it yourself (`import slim_resnet.compat`) before
+`import tf_slim` only if you use tf_slim without going through slim_resnet.
+"""
+import importlib
+import importlib.abc
+import importlib.util
+import sys
+
+OLD_PACKAGE = 'tf_keras.legacy_tf_layers'
+NEW_PACKAGE = 'tf_keras.src.legacy_tf_layers'
+
+
+class _AliasLoader(importlib.abc.Loader):
+  """Loads a module by importing it under its new name."""
+
+  def __init__(self, new_name):
+    self._new_name = new_name
+
+  def create_module(self, spec):
+    module = importlib.import_module(self._new_name)
+    self._real_spec = module.__spec__
+    return module
+
+  def exec_module(self, module):
+    # Already executed under its new name; importlib has just overwritten its
+    # __spec__ with the alias spec, so put the real one back.
+    module.__spec__ = self._real_spec
+
+
+class LegacyTfLayersFinder(importlib.abc.MetaPathFinder):
+  """Maps `tf_keras.legacy_tf_layers[.x]` to `tf_keras.src.legacy_tf_layers[.x]`."""
+
+  def find_spec(self, fullname, path=None, target=None):
+    if fullname != OLD_PACKAGE and not fullname.startswith(OLD_PACKAGE + '.'):
+      return None
+    new_name = NEW_PACKAGE + fullname[len(OLD_PACKAGE):]
+    if importlib.util.find_spec(new_name) is None:
+      return None
+    return importlib.util.spec_from_loader(fullname, _AliasLoader(new_name))
+
+
+def install():
+  """Installs the import hook, once per process."""
+  if not any(isinstance(f, LegacyTfLayersFinder) for f in sys.meta_path):
+    # First, so the path finder does not load a second copy of a submodule
+    # from the aliased package's __path__.
+    sys.meta_path.insert(0, LegacyTfLayersFinder())
+
+
+install()
