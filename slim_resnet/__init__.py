@@ -6,3 +6,12 @@
 """
 # compat must run before anything imports tf_slim.
 from slim_resnet import compat  # noqa: F401  pylint: disable=unused-import
+from slim_resnet import resnet_utils  # noqa: E402
+from slim_resnet import resnet_v1  # noqa: E402
+from slim_resnet import resnet_v2  # noqa: E402
+from slim_resnet.nets_factory import get_network  # noqa: E402
+from slim_resnet.nets_factory import get_network_fn  # noqa: E402
+from slim_resnet.nets_factory import list_networks  # noqa: E402
+from slim_resnet.nets_factory import networks_map  # noqa: E402
+
+__version__ = '0.1.0'

@@ -1,0 +1,145 @@
+"""The one table of ResNet architectures, and the builder it generates.
+
+Every public `resnet_v1_<depth>` / `resnet_v2_<depth>` is made by
+`make_builder` from `ARCHITECTURES`; nothing else says how many units a block
+has. Depths 50-200 are research/slim's bottleneck nets; 18 and 34 are the
+basic-block nets of [1] built in the same style.
+
+[1] Kaiming He, Xiangyu Zhang, Shaoqing Ren, Jian Sun
+    Deep Residual Learning for Image Recognition. arXiv:1512.03385
+"""
+import collections
+
+# Output channels of each block's bottleneck (or basic) layers before the
+# depth multiplier, and the stride of each block's last unit.
+BASE_DEPTHS = (64, 128, 256, 512)
+BLOCK_STRIDES = (2, 2, 2, 1)
+DEFAULT_IMAGE_SIZE = 224
+
+
+class Architecture(
+    collections.namedtuple('Architecture', ['depth', 'unit', 'num_units'])):
+  """One row of the table.
+
+  Its parts are:
+    depth: The nominal depth (number of weight layers), e.g. 50.
+    unit: 'bottleneck' (1x1, 3x3, 1x1; output 4x the base depth) or 'basic'
+      (two 3x3; output the base depth).
+    num_units: Units in block1..block4.
+  """
+
+
+ARCHITECTURES = collections.OrderedDict(
+    (a.depth, a) for a in [
+        Architecture(18, 'basic', (2, 2, 2, 2)),
+        Architecture(34, 'basic', (3, 4, 6, 3)),
+        Architecture(50, 'bottleneck', (3, 4, 6, 3)),
+        Architecture(101, 'bottleneck', (3, 4, 23, 3)),
+        Architecture(152, 'bottleneck', (3, 8, 36, 3)),
+        Architecture(200, 'bottleneck', (3, 24, 36, 3)),
+    ])
+DEPTHS = tuple(ARCHITECTURES)
+
+
+def make_blocks(architecture, block_fns, min_base_depth=8, depth_multiplier=1):
+  """The list of `Block`s of one architecture.
+
+  Args:
+    architecture: An `Architecture` from ARCHITECTURES.
+    block_fns: Dict unit kind -> fn(scope, base_depth, num_units, stride)
+      returning a resnet_utils.Block, e.g. resnet_v1.BLOCK_FNS.
+    min_base_depth: Lower bound of every block's base depth.
+    depth_multiplier: Multiplies every block's base depth.
+
+  Returns:
+    A list of four `Block`s named 'block1'..'block4'.
+  """
+  block_fn = block_fns[architecture.unit]
+  return [
+      block_fn('block%d' % (i + 1),
+               base_depth=max(int(base * depth_multiplier), min_base_depth),
+               num_units=num_units, stride=stride)
+      for i, (base, num_units, stride) in enumerate(
+          zip(BASE_DEPTHS, architecture.num_units, BLOCK_STRIDES))
+  ]
+
+
+_BUILDER_DOC = """ResNet-{depth} {version} ({unit} units {num_units}).
+
+  See {version}() for the description of the other arguments and of the
+  return values.
+
+  Args:
+    inputs: A tensor of size [batch, height_in, width_in, channels].
+    num_classes: Number of classes (1000, or 1001 for the official v2
+      checkpoints); 0 or None returns the features before the logits.
+    is_training: Whether batch_norm layers are in training mode; None leaves
+      it to an outer slim.arg_scope.
+    global_pool: If True, average-pool the last block's output to 1x1.
+    output_stride: None (nominal stride 32) or 8, 16, 32: atrous convolution
+      keeps the features at that stride.
+    spatial_squeeze: If True, logits have shape [batch, num_classes].
+    store_non_strided_activations: If True, end_points hold each block's
+      output before its last subsampling.
+    min_base_depth: Lower bound of each block's base depth.
+    depth_multiplier: Multiplies each block's base depth ({base_depths}).
+    reuse: Whether the variables are reused; needs `scope`.
+    scope: The variable scope, '{name}' by default (the checkpoints' names).
+
+  Returns:
+    net: Logits [batch, num_classes] (see {version}()).
+    end_points: Dict end_point name -> tensor.
+
+  Note:
+    research/slim's resnet_v1_152 and resnet_v1_200 take
+    store_non_strided_activations before spatial_squeeze; every builder here
+    takes the resnet_v1_50 order above. Pass these arguments by keyword.
+"""
+
+
+def make_builder(version, depth, net_fn, block_fns):
+  """Makes the public `<version>_<depth>` builder from the table.
+
+  Args:
+    version: 'resnet_v1' or 'resnet_v2'.
+    depth: A key of ARCHITECTURES.
+    net_fn: The generic network fn, e.g. resnet_v1.resnet_v1.
+    block_fns: Dict unit kind -> block fn, e.g. resnet_v1.BLOCK_FNS.
+
+  Returns:
+    fn(inputs, num_classes=None, is_training=True, global_pool=True,
+       output_stride=None, spatial_squeeze=True,
+       store_non_strided_activations=False, min_base_depth=8,
+       depth_multiplier=1, reuse=None, scope='<version>_<depth>')
+    -> (net, end_points), with attributes default_image_size and architecture.
+  """
+  architecture = ARCHITECTURES[depth]
+  name = '%s_%d' % (version, depth)
+
+  def builder(inputs,
+              num_classes=None,
+              is_training=True,
+              global_pool=True,
+              output_stride=None,
+              spatial_squeeze=True,
+              store_non_strided_activations=False,
+              min_base_depth=8,
+              depth_multiplier=1,
+              reuse=None,
+              scope=name):
+    blocks = make_blocks(architecture, block_fns, min_base_depth,
+                         depth_multiplier)
+    return net_fn(inputs, blocks, num_classes, is_training,
+                  global_pool=global_pool, output_stride=output_stride,
+                  include_root_block=True, spatial_squeeze=spatial_squeeze,
+                  store_non_strided_activations=store_non_strided_activations,
+                  reuse=reuse, scope=scope)
+
+  builder.__name__ = builder.__qualname__ = name
+  builder.__module__ = net_fn.__module__
+  builder.__doc__ = _BUILDER_DOC.format(
+      depth=depth, version=version, unit=architecture.unit,
+      num_units=architecture.num_units, base_depths=BASE_DEPTHS, name=name)
+  builder.default_image_size = net_fn.default_image_size
+  builder.architecture = architecture
+  return builder

@@ -1,0 +1,89 @@
+"""Helpers for tests that build nets in their own graphs and compare them."""
+import collections
+
+import numpy as np
+import slim_resnet  # noqa: F401  (compat before tf_slim)
+import tensorflow as tf
+import tf_slim as slim
+
+Built = collections.namedtuple(
+    'Built', ['graph', 'session', 'inputs', 'net', 'end_points'])
+
+
+def build(net_fn, arg_scope, input_shape, session=True, **kwargs):
+  """Builds net_fn(inputs, **kwargs) under arg_scope in a new graph.
+
+  Returns a Built with a Session (variables initialized) when session=True.
+  """
+  graph = tf.Graph()
+  with graph.as_default():
+    inputs = tf.compat.v1.placeholder(tf.float32, input_shape, name='inputs')
+    with slim.arg_scope(arg_scope):
+      net, end_points = net_fn(inputs, **kwargs)
+    sess = None
+    if session:
+      sess = tf.compat.v1.Session(graph=graph)
+      sess.run(tf.compat.v1.global_variables_initializer())
+  return Built(graph, sess, inputs, net, end_points)
+
+
+def variables_by_name(built):
+  with built.graph.as_default():
+    return {v.op.name: v for v in tf.compat.v1.global_variables()}
+
+
+def randomize_batch_norm(built, seed=0):
+  """Gives every BN variable and bias non-trivial values.
+
+  Returns a dict name -> value of all global variables after the change.
+  """
+  rng = np.random.RandomState(seed)
+  variables = variables_by_name(built)
+  values = built.session.run(variables)
+  for name in sorted(values):
+    shape = values[name].shape
+    leaf = name.rsplit('/', 1)[-1]
+    if leaf in ('gamma', 'moving_variance'):
+      values[name] = rng.uniform(0.5, 1.5, shape).astype(np.float32)
+    elif leaf in ('beta', 'moving_mean', 'biases'):
+      values[name] = rng.normal(0, 0.1, shape).astype(np.float32)
+  load_values(built, values)
+  return values
+
+
+def load_values(built, values):
+  """Loads name -> value into built's variables in one run (names must match)."""
+  with built.graph.as_default():
+    feeds = {}
+    assigns = []
+    for name, var in variables_by_name(built).items():
+      value = values[name]
+      placeholder = tf.compat.v1.placeholder(var.dtype.base_dtype, value.shape)
+      assigns.append(var.assign(placeholder))
+      feeds[placeholder] = value
+    built.session.run(assigns, feeds)
+
+
+def relative_difference(a, b):
+  a = np.asarray(a, np.float64)
+  b = np.asarray(b, np.float64)
+  return np.abs(a - b).max() / max(np.abs(b).max(), 1e-12)
+
+
+def mesh_images(shape):
+  """Deterministic, structured inputs [batch, height, width, channels]."""
+  batch, height, width, channels = shape
+  y, x = np.meshgrid(np.linspace(-1, 1, height), np.linspace(-1, 1, width),
+                     indexing='ij')
+  images = np.zeros(shape, np.float32)
+  for b in range(batch):
+    for c in range(channels):
+      images[b, :, :, c] = np.sin((b + 1) * x + (c + 1) * y) * 50.0
+  return images
+
+
+def param_count(built, trainable_only=True):
+  with built.graph.as_default():
+    variables = (tf.compat.v1.trainable_variables() if trainable_only
+                 else tf.compat.v1.global_variables())
+  return int(sum(np.prod(v.shape.as_list()) for v in variables))
