@@ -3,15 +3,35 @@
     from slim_resnet import resnet_v1   # instead of: from nets import resnet_v1
     with slim.arg_scope(resnet_v1.resnet_arg_scope()):
       net, end_points = resnet_v1.resnet_v1_50(images, 1000, is_training=False)
+
+Importing the package installs the tf-slim compatibility hook (compat.py) and
+nothing else; TensorFlow is imported when a module that needs it is.
 """
-# compat must run before anything imports tf_slim.
+import importlib
+
+# compat must run before anything imports tf_slim; it does not import TF.
 from slim_resnet import compat  # noqa: F401  pylint: disable=unused-import
-from slim_resnet import resnet_utils  # noqa: E402
-from slim_resnet import resnet_v1  # noqa: E402
-from slim_resnet import resnet_v2  # noqa: E402
-from slim_resnet.nets_factory import get_network  # noqa: E402
-from slim_resnet.nets_factory import get_network_fn  # noqa: E402
-from slim_resnet.nets_factory import list_networks  # noqa: E402
-from slim_resnet.nets_factory import networks_map  # noqa: E402
 
 __version__ = '0.1.0'
+
+# Public names -> the module that defines them, imported on first use.
+_LAZY = {
+    'get_network': 'slim_resnet.nets_factory',
+    'get_network_fn': 'slim_resnet.nets_factory',
+    'list_networks': 'slim_resnet.nets_factory',
+    'networks_map': 'slim_resnet.nets_factory',
+}
+_SUBMODULES = ('resnet_utils', 'resnet_v1', 'resnet_v2', 'configs',
+               'nets_factory')
+
+
+def __getattr__(name):
+  if name in _LAZY:
+    return getattr(importlib.import_module(_LAZY[name]), name)
+  if name in _SUBMODULES:
+    return importlib.import_module('slim_resnet.' + name)
+  raise AttributeError('module %r has no attribute %r' % (__name__, name))
+
+
+def __dir__():
+  return sorted(list(globals()) + list(_LAZY) + list(_SUBMODULES))

@@ -12,6 +12,8 @@ This module installs an import hook that answers `tf_keras.legacy_tf_layers`
 (and its submodules) with the modules at their new home. Nothing is imported
 eagerly: tf_keras is loaded only when TensorFlow first asks for the old name.
 On TensorFlow < 2.16 the old name is never asked for and the hook is inert.
+It also silences the `layer.apply is deprecated` warning that tf-slim's layers
+trigger on every layer.
 
 `slim_resnet/__init__.py` imports this module before anything imports
 tf_slim; import it yourself (`import slim_resnet.compat`) before
@@ -21,6 +23,7 @@ import importlib
 import importlib.abc
 import importlib.util
 import sys
+import warnings
 
 OLD_PACKAGE = 'tf_keras.legacy_tf_layers'
 NEW_PACKAGE = 'tf_keras.src.legacy_tf_layers'
@@ -64,3 +67,8 @@ def install():
 
 
 install()
+
+# tf-slim's layers call the deprecated `layer.apply` of TF's legacy layers on
+# every conv and batch norm; the warning says nothing a user can act on.
+warnings.filterwarnings('ignore', message='`layer.apply` is deprecated',
+                        category=UserWarning)

@@ -1,0 +1,1 @@
+"""One module per `slim-resnet` command: add_arguments(parser), run(args)."""

@@ -1,0 +1,55 @@
+"""The summary table and the `slim-resnet summary` command."""
+import pytest
+
+from slim_resnet import cli
+from slim_resnet import summary
+
+
+@pytest.fixture(scope='module')
+def v1_18_summary():
+  return summary.summarize('resnet_v1_18', image_size=64, num_classes=10)
+
+
+def test_summary_rows_and_totals(v1_18_summary):
+  rows, totals = v1_18_summary
+  by_key = {r.end_point: r for r in rows}
+  assert by_key['resnet_v1_18/conv1'].shape == (1, 32, 32, 64)
+  assert by_key['resnet_v1_18/block4'].shape == (1, 2, 2, 512)
+  assert by_key['predictions'].shape == (1, 10)
+  # conv1: 7x7x3x64 weights + BN gamma and beta.
+  assert by_key['resnet_v1_18/conv1'].params == 7 * 7 * 3 * 64 + 2 * 64
+  # Its convolution: 2 FLOPs per multiply-add, 32x32 outputs x 64 channels.
+  assert by_key['resnet_v1_18/conv1'].flops >= 2 * 7 * 7 * 3 * 64 * 32 * 32
+  assert by_key['resnet_v1_18/logits'].params == 512 * 10 + 10
+  blocks = sum(by_key['resnet_v1_18/block%d' % i].params for i in range(1, 5))
+  assert totals.params == (by_key['resnet_v1_18/conv1'].params + blocks +
+                           by_key['resnet_v1_18/logits'].params)
+  assert totals.flops > sum(by_key['resnet_v1_18/block%d' % i].flops
+                            for i in range(1, 5))
+
+
+def test_format_summary(v1_18_summary):
+  text = summary.format_summary(*v1_18_summary, units_only=True)
+  assert 'resnet_v1_18 at 64x64, 10 classes' in text
+  assert 'resnet_v1_18/block1/unit_1/basic_v1 ' in text
+  assert 'basic_v1/conv1' not in text
+  assert 'total: ' in text
+
+
+def test_cli_summary(capsys):
+  assert cli.main(['summary', 'resnet_v2_18', '--image-size', '64',
+                   '--num-classes', '3']) == 0
+  out = capsys.readouterr().out
+  assert 'resnet_v2_18/block4' in out and 'trainable parameters' in out
+
+
+def test_cli_summary_list(capsys):
+  assert cli.main(['summary', '--list']) == 0
+  assert 'resnet_v2_200' in capsys.readouterr().out
+
+
+def test_cli_unknown_model_is_one_clear_error(capsys):
+  assert cli.main(['summary', 'resnet_v3_50']) == 2
+  err = capsys.readouterr().err
+  assert 'Known networks: resnet_v1_18' in err
+  assert 'Traceback' not in err
