@@ -19,6 +19,7 @@ trigger on every layer.
 tf_slim; import it yourself (`import slim_resnet.compat`) before
 `import tf_slim` only if you use tf_slim without going through slim_resnet.
 """
+import contextlib
 import importlib
 import importlib.abc
 import importlib.util
@@ -72,3 +73,31 @@ install()
 # every conv and batch norm; the warning says nothing a user can act on.
 warnings.filterwarnings('ignore', message='`layer.apply` is deprecated',
                         category=UserWarning)
+
+
+@contextlib.contextmanager
+def graph_mode_equality():
+  """Builds TF1 graphs about 2x faster, with no change in behaviour.
+
+  Under TF2 behaviour every hash or == of a variable first asks whether
+  execution is eager, and the legacy layers under tf-slim put all global
+  variables in a set for each new weight: graph building goes quadratic in
+  those checks (half the build time of resnet_v1_101). In a TF1 graph (not
+  eager, not a tf.function) equality of tensors and variables is identity
+  either way, so while such a graph is built this switches TensorFlow's
+  `Tensor._USE_EQUALITY` off and restores it after. Elsewhere it does
+  nothing. The flag is process-wide: do not build eager code on another
+  thread at the same time.
+  """
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  from tensorflow.python.framework import tensor as tensor_lib  # pylint: disable=g-import-not-at-top,g-direct-tensorflow-import
+  graph = tf.compat.v1.get_default_graph()
+  if tf.executing_eagerly() or graph.building_function:
+    yield
+    return
+  previous = tensor_lib.Tensor._USE_EQUALITY  # pylint: disable=protected-access
+  tensor_lib.Tensor._USE_EQUALITY = False  # pylint: disable=protected-access
+  try:
+    yield
+  finally:
+    tensor_lib.Tensor._USE_EQUALITY = previous  # pylint: disable=protected-access

@@ -20,7 +20,7 @@ units; ours is more memory efficient.
 import collections
 import contextlib
 
-from slim_resnet import compat  # noqa: F401  pylint: disable=unused-import
+from slim_resnet import compat
 import tensorflow as tf
 import tf_slim as slim
 
@@ -362,7 +362,7 @@ def resnet(inputs, blocks, unit_fns, num_classes=None, is_training=True,
       are not 1x1.
   """
   check_inputs(inputs)
-  with tf.compat.v1.variable_scope(
+  with compat.graph_mode_equality(), tf.compat.v1.variable_scope(
       scope, default_scope, [inputs], reuse=reuse) as sc:
     end_points_collection = sc.original_name_scope + '_end_points'
     with slim.arg_scope([slim.conv2d, stack_blocks_dense] + list(unit_fns),

@@ -17,6 +17,7 @@ def build(net_fn, arg_scope, input_shape, session=True, **kwargs):
   """
   graph = tf.Graph()
   with graph.as_default():
+    tf.compat.v1.set_random_seed(0)
     inputs = tf.compat.v1.placeholder(tf.float32, input_shape, name='inputs')
     with slim.arg_scope(arg_scope):
       net, end_points = net_fn(inputs, **kwargs)

@@ -153,7 +153,8 @@ def test_training_updates_moving_averages(name):
     update_ops = tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)
     assert update_ops
     with tf.control_dependencies(update_ops):
-      train_op = tf.compat.v1.train.GradientDescentOptimizer(0.1).minimize(loss)
+      train_op = tf.compat.v1.train.GradientDescentOptimizer(0.05).minimize(
+          loss)
     mean = [v for v in tf.compat.v1.global_variables()
             if v.op.name == name + '/conv1/BatchNorm/moving_mean' or
             v.op.name.endswith('unit_1/%s/preact/moving_mean' % (
@@ -166,7 +167,7 @@ def test_training_updates_moving_averages(name):
     before_mean, before_w = sess.run([mean, weights])
     images = netutil.mesh_images([2, 64, 64, 3])
     loss_before = sess.run(loss, {built.inputs: images})
-    for _ in range(3):
+    for _ in range(5):
       sess.run(train_op, {built.inputs: images})
     after_mean, after_w = sess.run([mean, weights])
     loss_after = sess.run(loss, {built.inputs: images})
