@@ -1,0 +1,383 @@
+"""Benchmark slim_resnet against its peers, side by side, in one run.
+
+    python scripts/benchmark.py [--quick] [--models a,b] [--batch-sizes 1,16]
+        [--image-size 224] [--iterations 20] [--device /CPU:0] [--json OUT]
+
+Rows (each where installed): our resnet_v1_50 / resnet_v2_50 graphs under the
+default arg_scope, our optimized inference graph (frozen, batch norm folded,
+see slim_resnet/optimize.py), tf-slim's reference nets (tf_slim.nets), Keras 3
+`keras.applications.ResNet50(weights=None)` and tf_keras's. Each row runs in
+its own process, so that peak memory (RSS) is its own. Same random inputs
+[batch, size, size, 3] float32 for all; warm-up runs, then timed ones.
+
+Columns: images/s of inference at each batch size; images/s of a training
+step at the largest batch size (forward + backward + momentum update, batch
+norm in training mode); graph build time; checkpoint restore time; peak RSS.
+Every figure is also printed as a ratio to the tf-slim reference of the same
+version measured in the same run.
+
+GFLOP/img is TensorFlow's count for our graph (2 FLOPs per multiply-add).
+The machine's peak is estimated as cores x clock (from /proc/cpuinfo) x 32
+FP32 FLOPs per cycle (two 256-bit FMA units: 2 x 8 lanes x 2), the AVX2/FMA
+figure for the x86 cores this runs on; 'of peak' is achieved GFLOP/s over it.
+"""
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+ROWS = {
+    # name: (kind, version)
+    'slim_resnet_v1_50': ('ours', 'v1'),
+    'slim_resnet_v1_50_optimized': ('optimized', 'v1'),
+    'tf_slim_v1_50': ('reference', 'v1'),
+    'slim_resnet_v2_50': ('ours', 'v2'),
+    'slim_resnet_v2_50_optimized': ('optimized', 'v2'),
+    'tf_slim_v2_50': ('reference', 'v2'),
+    'keras3_ResNet50': ('keras3', 'v1'),
+    'tf_keras_ResNet50': ('tf_keras', 'v1'),
+}
+REFERENCE = {'v1': 'tf_slim_v1_50', 'v2': 'tf_slim_v2_50'}
+METRICS = ('build_s', 'restore_s', 'peak_rss_mb')  # lower is better
+
+
+def _timed_rate(fn, batch, warmup, iterations):
+  """Images per second of fn() over `iterations` calls after warm-up."""
+  for _ in range(warmup):
+    fn()
+  start = time.perf_counter()
+  for _ in range(iterations):
+    fn()
+  return batch * iterations / (time.perf_counter() - start)
+
+
+def _peak_rss_mb():
+  return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+# Workers: one row, in this process. Each returns a dict of measurements.
+
+def _slim_builder(kind, version):
+  import slim_resnet  # pylint: disable=g-import-not-at-top,unused-import
+  if kind == 'reference':
+    from tf_slim.nets import resnet_v1, resnet_v2  # pylint: disable=g-import-not-at-top
+  else:
+    from slim_resnet import resnet_v1, resnet_v2  # pylint: disable=g-import-not-at-top
+  module = resnet_v1 if version == 'v1' else resnet_v2
+  fn = getattr(module, 'resnet_%s_50' % version)
+  kwargs = {} if kind == 'reference' else {'spatial_squeeze': False}
+  return module, fn, kwargs
+
+
+def _build_slim(kind, version, image_size, is_training, device):
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  import tf_slim as slim  # pylint: disable=g-import-not-at-top
+  module, fn, kwargs = _slim_builder(kind, version)
+  graph = tf.Graph()
+  start = time.perf_counter()
+  with graph.as_default(), tf.compat.v1.device(device):
+    images = tf.compat.v1.placeholder(
+        tf.float32, [None, image_size, image_size, 3], name='images')
+    with slim.arg_scope(module.resnet_arg_scope()):
+      logits, _ = fn(images, 1000, is_training=is_training, **kwargs)
+    logits = tf.identity(tf.squeeze(logits, [1, 2]), name='logits')
+  return graph, images, logits, time.perf_counter() - start
+
+
+def run_slim_row(kind, version, args):
+  """Measures a slim graph (ours, optimized, or the reference)."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  from slim_resnet import optimize  # pylint: disable=g-import-not-at-top
+  result = {}
+  graph, images, logits, result['build_s'] = _build_slim(
+      'reference' if kind == 'reference' else 'ours', version,
+      args.image_size, False, args.device)
+  with graph.as_default():
+    saver = tf.compat.v1.train.Saver()
+    sess = tf.compat.v1.Session(graph=graph)
+    sess.run(tf.compat.v1.global_variables_initializer())
+    with tempfile.TemporaryDirectory() as tmp:
+      path = saver.save(sess, os.path.join(tmp, 'model.ckpt'))
+      start = time.perf_counter()
+      saver.restore(sess, path)
+      result['restore_s'] = time.perf_counter() - start
+  if kind == 'optimized':
+    # Freeze and fold here; measure inference in a fresh process that only
+    # loads the frozen graph, as a serving process would.
+    start = time.perf_counter()
+    with graph.as_default():
+      graph_def = optimize.optimized_graph_def(sess, 'images', ['logits'])
+    result['optimize_s'] = time.perf_counter() - start
+    sess.close()
+    with tempfile.TemporaryDirectory() as tmp:
+      frozen = os.path.join(tmp, 'frozen.pb')
+      with open(frozen, 'wb') as f:
+        f.write(graph_def.SerializeToString())
+      result.update(_run_worker(args.worker, args, ['--frozen', frozen]))
+    return result
+  run = lambda x: sess.run(logits, {images: x})
+  rng = np.random.RandomState(0)
+  for batch in args.batch_sizes:
+    x = rng.uniform(-1, 1, [batch, args.image_size, args.image_size, 3]
+                    ).astype(np.float32)
+    result['infer_b%d' % batch] = _timed_rate(lambda: run(x), batch,
+                                              args.warmup, args.iterations)
+  result['peak_rss_mb'] = _peak_rss_mb()
+  if kind != 'optimized':
+    result['train_b%d' % max(args.batch_sizes)] = _slim_train_rate(
+        kind, version, args)
+  return result
+
+
+def run_frozen_row(args):
+  """Inference rates and peak memory of a frozen GraphDef file."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  from slim_resnet import optimize  # pylint: disable=g-import-not-at-top
+  graph_def = tf.compat.v1.GraphDef()
+  with open(args.frozen, 'rb') as f:
+    graph_def.ParseFromString(f.read())
+  result = {}
+  with optimize.InferenceSession(graph_def, 'images', ['logits'],
+                                 device=args.device) as run:
+    rng = np.random.RandomState(0)
+    for batch in args.batch_sizes:
+      x = rng.uniform(-1, 1, [batch, args.image_size, args.image_size, 3]
+                      ).astype(np.float32)
+      result['infer_b%d' % batch] = _timed_rate(lambda: run(x), batch,
+                                                args.warmup, args.iterations)
+  result['peak_rss_mb'] = _peak_rss_mb()
+  return result
+
+
+def _slim_train_rate(kind, version, args):
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  graph, images, logits, _ = _build_slim(kind, version, args.image_size, True,
+                                         args.device)
+  batch = max(args.batch_sizes)
+  with graph.as_default():
+    labels = tf.compat.v1.placeholder(tf.int64, [None])
+    loss = tf.compat.v1.losses.sparse_softmax_cross_entropy(labels, logits)
+    with tf.control_dependencies(tf.compat.v1.get_collection(
+        tf.compat.v1.GraphKeys.UPDATE_OPS)):
+      train_op = tf.compat.v1.train.MomentumOptimizer(0.01, 0.9).minimize(
+          tf.compat.v1.losses.get_total_loss())
+    init = tf.compat.v1.global_variables_initializer()
+  with tf.compat.v1.Session(graph=graph) as sess:
+    sess.run(init)
+    feed = {images: np.random.RandomState(1).uniform(
+        -1, 1, [batch, args.image_size, args.image_size, 3]),
+            labels: np.arange(batch) % 1000}
+    return _timed_rate(lambda: sess.run(train_op, feed), batch, args.warmup,
+                       args.iterations)
+
+
+def run_keras_row(kind, args):
+  """Measures keras.applications.ResNet50 (Keras 3 or tf_keras)."""
+  if kind == 'tf_keras':
+    import tf_keras as keras  # pylint: disable=g-import-not-at-top
+  else:
+    import keras  # pylint: disable=g-import-not-at-top
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  result = {}
+  with tf.device(args.device or '/CPU:0' if not tf.config.list_physical_devices(
+      'GPU') else args.device or '/GPU:0'):
+    start = time.perf_counter()
+    model = keras.applications.ResNet50(
+        weights=None, input_shape=(args.image_size, args.image_size, 3))
+    infer = tf.function(lambda x: model(x, training=False))
+    result['build_s'] = time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as tmp:
+      path = os.path.join(tmp, 'model.weights.h5')
+      model.save_weights(path)
+      start = time.perf_counter()
+      model.load_weights(path)
+      result['restore_s'] = time.perf_counter() - start
+    rng = np.random.RandomState(0)
+    for batch in args.batch_sizes:
+      x = tf.constant(rng.uniform(
+          -1, 1, [batch, args.image_size, args.image_size, 3]).astype(
+              np.float32))
+      result['infer_b%d' % batch] = _timed_rate(
+          lambda: infer(x).numpy(), batch, args.warmup, args.iterations)
+    result['peak_rss_mb'] = _peak_rss_mb()
+    batch = max(args.batch_sizes)
+    model.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9),
+                  loss='sparse_categorical_crossentropy', jit_compile=False)
+    x = rng.uniform(-1, 1, [batch, args.image_size, args.image_size, 3]
+                    ).astype(np.float32)
+    y = np.arange(batch) % 1000
+    result['train_b%d' % batch] = _timed_rate(
+        lambda: model.train_on_batch(x, y), batch, args.warmup,
+        args.iterations)
+  return result
+
+
+def run_row(name, args):
+  kind, version = ROWS[name]
+  if args.frozen:
+    return run_frozen_row(args)
+  if kind in ('keras3', 'tf_keras'):
+    return run_keras_row(kind, args)
+  return run_slim_row(kind, version, args)
+
+
+# The parent: one subprocess per row, then the table.
+
+def _run_worker(name, args, extra=()):
+  """Runs one row in a new Python process; returns its measurements."""
+  command = [sys.executable, os.path.abspath(__file__), '--worker', name,
+             '--batch-sizes', ','.join(map(str, args.batch_sizes)),
+             '--image-size', str(args.image_size),
+             '--iterations', str(args.iterations), '--warmup', str(args.warmup)]
+  if args.device:
+    command += ['--device', args.device]
+  proc = subprocess.run(command + list(extra), capture_output=True, text=True,
+                        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2'),
+                        check=False)
+  if proc.returncode != 0:
+    raise RuntimeError(' | '.join(proc.stderr.strip().splitlines()[-1:]))
+  return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def available(name):
+  kind = ROWS[name][0]
+  module = {'keras3': 'keras', 'tf_keras': 'tf_keras'}.get(kind, 'tf_slim')
+  try:
+    __import__(module)
+    return True
+  except ImportError:
+    return False
+
+
+def gflops_per_image(version, image_size):
+  os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+  from slim_resnet import summary  # pylint: disable=g-import-not-at-top
+  _, totals = summary.summarize('resnet_%s_50' % version,
+                                image_size=image_size)
+  return totals.flops / 1e9
+
+
+def machine_peak_gflops():
+  """cores x MHz x 32 FP32 FLOPs/cycle (AVX2 + FMA); None if unknown."""
+  try:
+    with open('/proc/cpuinfo') as f:
+      mhz = [float(l.split(':')[1]) for l in f if l.startswith('cpu MHz')]
+  except OSError:
+    return None
+  if not mhz:
+    return None
+  return len(os.sched_getaffinity(0)) * max(mhz) * 32 / 1e3
+
+
+def ratio(value, reference, lower_is_better):
+  if not value or not reference:
+    return None
+  return reference / value if lower_is_better else value / reference
+
+
+def format_table(results, args):
+  """Rows of figures, then the same as ratios to the reference."""
+  columns = (['infer_b%d' % b for b in args.batch_sizes] +
+             ['train_b%d' % max(args.batch_sizes), 'build_s', 'restore_s',
+              'peak_rss_mb', 'gflops_per_s', 'of_peak'])
+  lines = ['%-30s' % 'row' + ''.join('%13s' % c for c in columns)]
+  for name, row in results['rows'].items():
+    cells = []
+    for c in columns:
+      v = row.get(c)
+      cells.append('%13s' % ('-' if v is None else (
+          '%.1f%%' % (100 * v) if c == 'of_peak' else '%.2f' % v)))
+    lines.append('%-30s' % name + ''.join(cells))
+  lines.append('')
+  lines.append('ratios to the tf-slim reference of the same version (> 1 is '
+               'better: faster, or less time/memory)')
+  for name, row in results['rows'].items():
+    cells = ['%13s' % ('-' if row.get('ratio_' + c) is None else
+                       '%.2fx' % row['ratio_' + c]) for c in columns[:-2]]
+    lines.append('%-30s' % name + ''.join(cells))
+  lines.append('')
+  lines.append('GFLOP/img: %s; machine peak estimate: %s GFLOP/s' % (
+      ', '.join('%s %.2f' % kv for kv in results['gflop_per_image'].items()),
+      '%.0f' % results['peak_gflops'] if results['peak_gflops'] else '?'))
+  return '\n'.join(lines)
+
+
+def parse_args(argv):
+  parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+  parser.add_argument('--models', default=','.join(ROWS),
+                      help='comma-separated rows: ' + ', '.join(ROWS))
+  parser.add_argument('--batch-sizes', default='1,16')
+  parser.add_argument('--image-size', type=int, default=224)
+  parser.add_argument('--iterations', type=int, default=20)
+  parser.add_argument('--warmup', type=int, default=3)
+  parser.add_argument('--device', default=None)
+  parser.add_argument('--quick', action='store_true',
+                      help='tiny sizes and few iterations, to check the '
+                      'script runs (figures mean nothing)')
+  parser.add_argument('--json', default='benchmark.json',
+                      help='where to write the results')
+  parser.add_argument('--worker', default=None, help=argparse.SUPPRESS)
+  parser.add_argument('--frozen', default=None, help=argparse.SUPPRESS)
+  args = parser.parse_args(argv)
+  if args.quick:
+    args.batch_sizes, args.image_size = '1,2', 32
+    args.iterations, args.warmup = 1, 1
+  args.batch_sizes = [int(b) for b in str(args.batch_sizes).split(',')]
+  args.models = [m for m in args.models.split(',') if m]
+  unknown = [m for m in args.models if m not in ROWS]
+  if unknown:
+    parser.error('unknown rows %s; known: %s' % (unknown, ', '.join(ROWS)))
+  return args
+
+
+def main(argv=None):
+  args = parse_args(argv)
+  if args.worker:
+    os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+    print(json.dumps(run_row(args.worker, args)))
+    return 0
+  results = {'settings': {k: getattr(args, k) for k in (
+      'batch_sizes', 'image_size', 'iterations', 'warmup', 'device',
+      'quick')}, 'rows': {}, 'skipped': {}}
+  for name in args.models:
+    if not available(name):
+      results['skipped'][name] = 'not installed'
+      continue
+    print('measuring %s ...' % name, file=sys.stderr, flush=True)
+    try:
+      results['rows'][name] = _run_worker(name, args)
+    except RuntimeError as e:
+      results['skipped'][name] = str(e)
+  results['gflop_per_image'] = {
+      v: gflops_per_image(v, args.image_size) for v in ('v1', 'v2')}
+  results['peak_gflops'] = machine_peak_gflops()
+  big = 'infer_b%d' % max(args.batch_sizes)
+  for name, row in results['rows'].items():
+    version = ROWS[name][1]
+    reference = results['rows'].get(REFERENCE[version], {})
+    if row.get(big):
+      row['gflops_per_s'] = row[big] * results['gflop_per_image'][version]
+      if results['peak_gflops']:
+        row['of_peak'] = row['gflops_per_s'] / results['peak_gflops']
+    for key, value in list(row.items()):
+      if key.startswith(('infer_', 'train_')) or key in METRICS:
+        row['ratio_' + key] = ratio(value, reference.get(key), key in METRICS)
+  tmp = args.json + '.tmp'
+  with open(tmp, 'w') as f:
+    json.dump(results, f, indent=2)
+  os.replace(tmp, args.json)
+  print(format_table(results, args))
+  for name, why in results['skipped'].items():
+    print('skipped %s: %s' % (name, why))
+  print('wrote %s' % args.json)
+  return 0
+
+
+if __name__ == '__main__':
+  sys.exit(main())
