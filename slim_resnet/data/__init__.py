@@ -1,0 +1,1 @@
+"""Data in: image folders (one subfolder per class) and slim-format TFRecords."""

@@ -1,0 +1,72 @@
+"""A folder of images with one subfolder per class, as research/slim's
+download_and_convert scripts expect: root/<class_name>/<image files>.
+
+    examples = read_image_folder('flowers/')
+    examples.class_names   # sorted subfolder names; label i = class_names[i]
+"""
+import collections
+import os
+
+import numpy as np
+
+from slim_resnet import images as images_lib
+
+Examples = collections.namedtuple('Examples',
+                                  ['paths', 'labels', 'class_names'])
+
+
+def read_image_folder(root):
+  """Lists the images of root/<class>/..., labelled by sorted class name.
+
+  Args:
+    root: A directory with one subdirectory per class (hidden ones ignored).
+
+  Returns:
+    Examples(paths, labels, class_names): paths and integer labels in a
+    stable order (by class, then path).
+
+  Raises:
+    FileNotFoundError: If root has no class subfolders, or one is empty.
+  """
+  if not os.path.isdir(root):
+    raise FileNotFoundError('%s is not a directory' % root)
+  class_names = sorted(d for d in os.listdir(root)
+                       if os.path.isdir(os.path.join(root, d)) and
+                       not d.startswith('.'))
+  if not class_names:
+    raise FileNotFoundError(
+        '%s has no class subfolders; expected root/<class_name>/<images>' %
+        root)
+  paths, labels = [], []
+  for label, name in enumerate(class_names):
+    try:
+      found = images_lib.list_images(os.path.join(root, name))
+    except FileNotFoundError:
+      raise FileNotFoundError('class folder %s has no files' %
+                              os.path.join(root, name)) from None
+    paths += found
+    labels += [label] * len(found)
+  return Examples(paths, np.array(labels, np.int64), class_names)
+
+
+def split_examples(examples, validation_fraction=0.2, seed=0):
+  """Splits per class into (train, validation) Examples, reproducibly.
+
+  Each class keeps round(n * validation_fraction) examples for validation (at
+  least one when it has two or more).
+  """
+  rng = np.random.RandomState(seed)
+  train, validation = [], []
+  for label in range(len(examples.class_names)):
+    idx = rng.permutation(np.flatnonzero(examples.labels == label))
+    n = int(round(len(idx) * validation_fraction))
+    if validation_fraction > 0 and len(idx) >= 2:
+      n = max(n, 1)
+    validation += sorted(idx[:n])
+    train += sorted(idx[n:])
+
+  def subset(indices):
+    indices = np.array(sorted(indices), np.int64)
+    return Examples([examples.paths[i] for i in indices],
+                    examples.labels[indices], examples.class_names)
+  return subset(train), subset(validation)
