@@ -1,0 +1,62 @@
+"""Name -> preprocessing function, as research/slim's preprocessing_factory.
+
+Names are 'vgg', 'inception' or a network name. Note: research/slim's factory
+maps every resnet_v1 and resnet_v2 to 'vgg', while its README says the v2
+checkpoints were trained with inception preprocessing at 299px. For a model
+name this factory keeps research/slim's mapping; the checkpoint manifest
+names each official checkpoint's own preprocessing, so prefer it
+(checkpoints.resolve_model does).
+"""
+import functools
+
+from slim_resnet.preprocessing import inception_preprocessing
+from slim_resnet.preprocessing import vgg_preprocessing
+
+PREPROCESSING = {
+    'vgg': vgg_preprocessing,
+    'inception': inception_preprocessing,
+}
+
+# research/slim's nets_factory names -> preprocessing, plus our 18/34.
+MODEL_PREPROCESSING = {
+    '%s_%d' % (version, depth): 'vgg'
+    for version in ('resnet_v1', 'resnet_v2')
+    for depth in (18, 34, 50, 101, 152, 200)
+}
+
+
+def preprocessing_name(name):
+  """'vgg' or 'inception' for a preprocessing or model name.
+
+  Raises:
+    ValueError: For an unknown name; the message lists the known ones.
+  """
+  if name in PREPROCESSING:
+    return name
+  if name in MODEL_PREPROCESSING:
+    return MODEL_PREPROCESSING[name]
+  raise ValueError('Preprocessing name [%s] was not recognized; known: %s' % (
+      name, ', '.join(list(PREPROCESSING) + sorted(MODEL_PREPROCESSING))))
+
+
+def get_preprocessing(name, is_training=False, use_grayscale=False):
+  """Returns preprocessing_fn(image, output_height, output_width, **kwargs).
+
+  Args:
+    name: 'vgg', 'inception', or a model name (e.g. 'resnet_v1_50').
+    is_training: Training (random) or evaluation preprocessing.
+    use_grayscale: Inception only: output grayscale.
+
+  Raises:
+    ValueError: If the name is unknown.
+  """
+  module = PREPROCESSING[preprocessing_name(name)]
+  extra = {'use_grayscale': use_grayscale} if module is inception_preprocessing \
+      else {}
+
+  @functools.wraps(module.preprocess_image)
+  def preprocessing_fn(image, output_height, output_width, **kwargs):
+    return module.preprocess_image(image, output_height, output_width,
+                                   is_training=is_training,
+                                   **dict(extra, **kwargs))
+  return preprocessing_fn
