@@ -9,7 +9,7 @@ import os
 import sys
 
 # name -> module under slim_resnet.commands, imported only when chosen.
-COMMANDS = ('summary',)
+COMMANDS = ('summary', 'classify', 'extract')
 
 
 def build_parser():

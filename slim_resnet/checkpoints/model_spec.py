@@ -1,0 +1,136 @@
+"""What a checkpoint needs to run: model, classes, preprocessing, labels.
+
+    spec = resolve_model('resnet_v2_50')        # a manifest name (downloads)
+    spec = resolve_model(None)                  # the shipped digits checkpoint
+    spec = resolve_model('/ckpts/model.ckpt-1000', model='resnet_v1_50',
+                         num_classes=5)
+
+A manifest entry supplies every field; for a path, the checkpoint's own
+variables tell the model, depth multiplier and num_classes when not given
+(checkpoints.inspect_checkpoint), and the preprocessing defaults to
+research/slim's choice for the model.
+"""
+import dataclasses
+import os
+from typing import Optional
+
+from slim_resnet import assets
+from slim_resnet import labels as labels_lib
+from slim_resnet.checkpoints import download
+from slim_resnet.checkpoints import errors
+from slim_resnet.checkpoints import inspect_checkpoint
+from slim_resnet.checkpoints import manifest as manifest_lib
+
+SHIPPED = 'digits_resnet_v1_18'
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSpec(object):
+  """How to build the network a checkpoint fits, and how to feed it.
+
+  Attributes:
+    checkpoint_path: The local checkpoint prefix (V1 file or V2 prefix).
+    model: A nets_factory name, e.g. 'resnet_v1_50'.
+    num_classes: Logits size (0 or None: no logits).
+    image_size: Network input height and width.
+    preprocessing: 'vgg' or 'inception'.
+    preprocessing_options: Extra keyword arguments of the preprocessing fn.
+    model_options: Extra builder arguments, e.g. {'depth_multiplier': 0.125}.
+    label_offset: 1 when class 0 is 'background' (the v2 checkpoints).
+    labels_source: 'imagenet', or a path to a file with one label per line.
+    name: The manifest name, if any.
+  """
+  checkpoint_path: str
+  model: str
+  num_classes: Optional[int]
+  image_size: int
+  preprocessing: str
+  preprocessing_options: dict = dataclasses.field(default_factory=dict)
+  model_options: dict = dataclasses.field(default_factory=dict)
+  label_offset: int = 0
+  labels_source: Optional[str] = None
+  name: Optional[str] = None
+
+  @property
+  def scope(self):
+    return self.model
+
+  @property
+  def restore_options(self):
+    """Keyword arguments for checkpoints.restore: this graph, as built."""
+    return {'num_classes': self.num_classes}
+
+  def labels(self):
+    """One label per logit (num_classes of them)."""
+    if self.labels_source == 'imagenet':
+      return labels_lib.imagenet_labels(self.num_classes)
+    if self.labels_source:
+      with open(self.labels_source, encoding='utf-8') as f:
+        names = [line.rstrip('\n') for line in f if line.strip()]
+      if len(names) == self.num_classes:
+        return names
+      raise errors.CheckpointError(
+          '%s has %d labels but the model has %s classes' % (
+              self.labels_source, len(names), self.num_classes))
+    return ['class_%d' % i for i in range(self.num_classes or 0)]
+
+
+def _from_manifest(entry, **overrides):
+  if entry.path:  # Shipped with the package; path is a prefix in a folder.
+    folder, prefix = os.path.split(entry.path)
+    path = os.path.join(str(assets.asset_path(folder)), prefix)
+  else:
+    path = download.fetch_checkpoint(entry.name)
+  labels_source = entry.labels
+  if labels_source and labels_source != 'imagenet':
+    labels_source = os.path.join(os.path.dirname(path), labels_source)
+  fields = dict(
+      checkpoint_path=path, model=entry.model, num_classes=entry.num_classes,
+      image_size=entry.image_size, preprocessing=entry.preprocessing,
+      preprocessing_options=dict(entry.preprocessing_options),
+      model_options=dict(entry.model_options), label_offset=entry.label_offset,
+      labels_source=labels_source, name=entry.name)
+  fields.update(overrides)
+  return ModelSpec(**fields)
+
+
+def resolve_model(checkpoint=None, **overrides):
+  """The ModelSpec of a checkpoint given by manifest name, path, or None.
+
+  Args:
+    checkpoint: A manifest name, a URL or local path that
+      download.fetch_checkpoint accepts, or None for the shipped checkpoint.
+    **overrides: ModelSpec fields that replace what the manifest or the
+      checkpoint says (e.g. model, num_classes, image_size, preprocessing).
+
+  Returns:
+    A ModelSpec.
+
+  Raises:
+    errors.CheckpointError: If the checkpoint cannot be found, or the model
+      cannot be told from its variables and `model` was not given.
+  """
+  name = SHIPPED if checkpoint is None else checkpoint
+  entries = manifest_lib.load_manifest()
+  if name in entries:
+    return _from_manifest(entries[name], **overrides)
+  path = download.fetch_checkpoint(checkpoint)
+  found = inspect_checkpoint.describe_checkpoint(path)
+  model = overrides.pop('model', None) or found.model
+  if not model:
+    raise errors.CheckpointError(
+        'cannot tell which model %s holds (%s); pass model=...' % (
+            path, found.reason or 'no ResNet variables found'))
+  from slim_resnet import nets_factory  # pylint: disable=g-import-not-at-top
+  from slim_resnet.preprocessing import preprocessing_factory  # pylint: disable=g-import-not-at-top
+  model_options = {}
+  if found.model == model and found.depth_multiplier not in (None, 1):
+    model_options['depth_multiplier'] = found.depth_multiplier
+  fields = dict(
+      checkpoint_path=path, model=model,
+      num_classes=found.num_classes if found.model == model else None,
+      image_size=nets_factory.get_network(model).default_image_size,
+      preprocessing=preprocessing_factory.preprocessing_name(model),
+      model_options=model_options)
+  fields.update(overrides)
+  return ModelSpec(**fields)

@@ -1,0 +1,184 @@
+"""Restore a checkpoint into a graph built in a session, with one call.
+
+    init_fn = get_init_fn('resnet_v1_50.ckpt',
+                          exclude_scopes=['resnet_v1_50/logits'])
+    scaffold = tf.compat.v1.train.Scaffold(
+        init_fn=lambda scaffold, sess: init_fn(sess))
+    # or, with a plain Session:  restore(sess, 'resnet_v1_50.ckpt')
+
+Model-aware, as research/slim's train_image_classifier `_get_init_fn` and
+more: exclude / include scopes; extras such as global_step, mean_rgb and
+optimizer slots in the checkpoint are ignored; a graph under an outer scope
+(`tower_0/resnet_v1_50/...`) finds its variables without help, a renamed
+model scope with `var_scope_map`; 1001-class checkpoints restore into
+1000-class graphs by dropping the background logit (and the reverse);
+moving-average shadows can replace the weights. Anything else that does not
+fit raises one CheckpointMismatchError whose message says what and why,
+before the session is touched.
+"""
+import numpy as np
+
+from slim_resnet.checkpoints import inspect_checkpoint
+from slim_resnet.checkpoints import report as report_lib
+import tensorflow as tf
+
+LABELS_OFFSET_MODES = ('auto', 'drop_background', 'add_background', 'off')
+# The bias given to an added background class: its probability is ~0.
+BACKGROUND_BIAS = -1e4
+MOVING_AVERAGE = '/ExponentialMovingAverage'
+
+
+def _in_scopes(name, scopes):
+  return any(name == s.rstrip('/') or name.startswith(s.rstrip('/') + '/')
+             for s in scopes)
+
+
+def _checkpoint_name(name, ckpt_shapes, var_scope_map):
+  """The checkpoint name for a graph variable name."""
+  for graph_prefix, ckpt_prefix in (var_scope_map or {}).items():
+    if name.startswith(graph_prefix):
+      return ckpt_prefix + name[len(graph_prefix):]
+  if name in ckpt_shapes:
+    return name
+  # An outer scope the checkpoint does not have: tower_0/resnet_v1_50/...
+  parts = name.split('/')
+  for i in range(1, len(parts)):
+    candidate = '/'.join(parts[i:])
+    if candidate in ckpt_shapes:
+      return candidate
+  return name
+
+
+def _logits_fix(ckpt_name, graph_shape, ckpt_shape, mode):
+  """'drop_background' / 'add_background' if this pair needs one, else None."""
+  if mode == 'off' or '/logits/' not in ckpt_name:
+    return None
+  if tuple(graph_shape[:-1]) != tuple(ckpt_shape[:-1]):
+    return None
+  g, c = graph_shape[-1], ckpt_shape[-1]
+  if c == g + 1 and mode in ('auto', 'drop_background'):
+    return 'drop_background'
+  if g == c + 1 and mode in ('auto', 'add_background'):
+    return 'add_background'
+  return None
+
+
+def _fixed_value(value, fix):
+  if fix == 'drop_background':
+    return value[..., 1:]
+  pad = np.zeros(value.shape[:-1] + (1,), value.dtype)
+  if value.ndim == 1:  # biases
+    pad += BACKGROUND_BIAS
+  return np.concatenate([pad, value], axis=-1)
+
+
+def get_init_fn(checkpoint_path, var_list=None, exclude_scopes=None,
+                include_scopes=None, ignore_missing_vars=False,
+                var_scope_map=None, labels_offset_mode='auto',
+                restore_moving_averages=False, num_classes=None):
+  """Plans the restore now (in the default graph); returns init_fn(sess).
+
+  Args:
+    checkpoint_path: A checkpoint prefix (download.fetch_checkpoint resolves
+      names, URLs, directories and archives).
+    var_list: Variables to restore; the model variables of the default graph
+      (slim's MODEL_VARIABLES) by default.
+    exclude_scopes: Graph scopes not to restore, e.g.
+      ['resnet_v1_50/logits'] (research/slim's --checkpoint_exclude_scopes).
+    include_scopes: If given, restore only variables under these scopes.
+    ignore_missing_vars: Skip graph variables the checkpoint lacks instead of
+      failing.
+    var_scope_map: Dict graph prefix -> checkpoint prefix, e.g.
+      {'my_net/': 'resnet_v1_50/'}.
+    labels_offset_mode: 'auto' (default): logits with one class more in the
+      checkpoint lose its class 0 (background), logits with one class fewer
+      get a background class (zero weights, bias BACKGROUND_BIAS);
+      'drop_background' / 'add_background' allow only that direction; 'off'
+      treats such logits as a mismatch.
+    restore_moving_averages: Restore '<name>/ExponentialMovingAverage' into
+      each variable where the checkpoint has it.
+    num_classes: Unused; accepted so ModelSpec.restore_options can pass it.
+
+  Returns:
+    init_fn(sess) that restores the variables.
+
+  Raises:
+    CheckpointError: If the checkpoint cannot be read.
+    CheckpointMismatchError: If variables are missing or have other shapes
+      (and no option above covers it); the message lists them with hints.
+    ValueError: For an unknown labels_offset_mode.
+  """
+  del num_classes
+  if labels_offset_mode not in LABELS_OFFSET_MODES:
+    raise ValueError('labels_offset_mode must be one of %s; got %r' % (
+        LABELS_OFFSET_MODES, labels_offset_mode))
+  ckpt_vars = inspect_checkpoint.read_checkpoint(checkpoint_path)
+  ckpt_shapes = {n: s for n, (s, _) in ckpt_vars.items()}
+  if var_list is None:
+    var_list = tf.compat.v1.get_collection(
+        tf.compat.v1.GraphKeys.MODEL_VARIABLES)
+  selected = [v for v in var_list
+              if not _in_scopes(v.op.name, exclude_scopes or []) and
+              (not include_scopes or _in_scopes(v.op.name, include_scopes))]
+
+  to_restore, fixes, graph_shapes = {}, [], {}
+  for var in selected:
+    name = _checkpoint_name(var.op.name, ckpt_shapes, var_scope_map)
+    shape = tuple(var.shape.as_list())
+    graph_shapes[name] = shape
+    source = name
+    if restore_moving_averages and name + MOVING_AVERAGE in ckpt_shapes:
+      source = name + MOVING_AVERAGE
+    if source not in ckpt_shapes:
+      continue
+    if tuple(ckpt_shapes[source]) == shape:
+      to_restore[source] = var
+      continue
+    fix = _logits_fix(name, shape, ckpt_shapes[source], labels_offset_mode)
+    if fix:
+      fixes.append((var, source, fix))
+
+  fixed_names = {source for _, source, _ in fixes}
+  if ignore_missing_vars:
+    for name in [n for n in graph_shapes if n not in ckpt_shapes]:
+      tf.compat.v1.logging.warning('not in the checkpoint, left as is: %s',
+                                   name)
+      del graph_shapes[name]
+  report = report_lib.compare(graph_shapes, ckpt_shapes, ignore=fixed_names)
+  report_lib.raise_if_mismatch(report, checkpoint_path)
+
+  saver = (tf.compat.v1.train.Saver(var_list=to_restore, reshape=False,
+                                    sharded=False, allow_empty=True)
+           if to_restore else None)
+  placeholders, assigns = [], []
+  for var, _, _ in fixes:
+    placeholder = tf.compat.v1.placeholder(var.dtype.base_dtype, var.shape)
+    placeholders.append(placeholder)
+    assigns.append(var.assign(placeholder))
+
+  def init_fn(sess):
+    if saver is not None:
+      saver.restore(sess, checkpoint_path)
+    if fixes:
+      reader = tf.compat.v1.train.NewCheckpointReader(checkpoint_path)
+      feed = {p: _fixed_value(reader.get_tensor(source), fix)
+              for p, (_, source, fix) in zip(placeholders, fixes)}
+      sess.run(assigns, feed)
+
+  init_fn.restored = sorted(to_restore) + sorted(fixed_names)
+  init_fn.fixes = [(v.op.name, s, f) for v, s, f in fixes]
+  return init_fn
+
+
+def restore(sess, checkpoint_path, **kwargs):
+  """Restores into sess's graph now; see get_init_fn for the arguments.
+
+  Returns:
+    The checkpoint names restored.
+  """
+  with sess.graph.as_default():
+    init_fn = get_init_fn(checkpoint_path, **kwargs)
+    init_fn(sess)
+  return init_fn.restored
+
+

@@ -1,0 +1,62 @@
+"""slim-resnet classify: top-k labels for image files.
+
+    slim-resnet classify IMAGES... [--checkpoint C] [--top-k 5] [--batch-size 16]
+
+IMAGES are files, directories or glob patterns. C is a manifest name (see
+`slim-resnet ckpt list`), a checkpoint path, or nothing for the small
+checkpoint shipped with the package. Prints one table row per image and
+prediction: file, rank, label, probability. Files that cannot be decoded are
+listed at the end with the reason (exit code 1 if there were any).
+"""
+import os
+import sys
+
+HELP = 'top-k labels for image files'
+
+
+def add_arguments(parser):
+  parser.add_argument('images', nargs='+',
+                      help='image files, directories or glob patterns')
+  parser.add_argument('--checkpoint', default=None,
+                      help='manifest name or checkpoint path (default: the '
+                      'shipped digits checkpoint)')
+  parser.add_argument('--model', default=None,
+                      help='model name, for a checkpoint the manifest does '
+                      'not describe')
+  parser.add_argument('--num-classes', type=int, default=None)
+  parser.add_argument('--top-k', type=int, default=5)
+  parser.add_argument('--batch-size', type=int, default=16)
+  parser.add_argument('--device', default=None, help='e.g. /GPU:0')
+
+
+def model_overrides(args):
+  """The ModelSpec overrides given on the command line."""
+  overrides = {}
+  if args.model:
+    overrides['model'] = args.model
+  if args.num_classes is not None:
+    overrides['num_classes'] = args.num_classes
+  return overrides
+
+
+def run(args):
+  from slim_resnet import images as images_lib  # pylint: disable=g-import-not-at-top
+  from slim_resnet import inference  # pylint: disable=g-import-not-at-top
+  paths = images_lib.list_images(args.images)
+  failures, rows = [], []
+  with inference.Classifier(args.checkpoint, batch_size=args.batch_size,
+                            device=args.device,
+                            **model_overrides(args)) as classifier:
+    for path, top, error in classifier.classify_files(paths, args.top_k):
+      if error:
+        failures.append((path, error))
+        continue
+      rows += [(os.path.relpath(path), rank, label, probability)
+               for rank, (label, probability) in enumerate(top, 1)]
+  width = max([len(r[0]) for r in rows] + [4])
+  print('%-*s %4s  %-30s %s' % (width, 'file', 'rank', 'label', 'probability'))
+  for row in sorted(rows):
+    print('%-*s %4d  %-30s %.4f' % ((width,) + row))
+  for path, reason in failures:
+    print('skipped %s: %s' % (path, reason), file=sys.stderr)
+  return 1 if failures else 0

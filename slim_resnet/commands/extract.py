@@ -1,0 +1,65 @@
+"""slim-resnet extract: end_points features for a folder of images.
+
+    slim-resnet extract --images DIR_OR_GLOB --end-points K1,K2 --out OUT
+        [--checkpoint C] [--pool avg|max] [--resume] [--batch-size 32]
+        [--shard-size 512] [--list-end-points]
+
+OUT ending in .npz gives one file (arrays named after the end_points with '/'
+written as '__', plus 'paths'); any other OUT is a directory of shards with an
+index.json. --resume continues an interrupted run into the same OUT; each
+image is written once. Files that cannot be decoded are skipped and listed at
+the end with the reason.
+"""
+import sys
+
+HELP = 'end_points features for a folder of images, to .npz or shards'
+
+
+def add_arguments(parser):
+  parser.add_argument('--images', nargs='+',
+                      help='image files, directories or glob patterns')
+  parser.add_argument('--end-points', default=None,
+                      help='comma-separated end_points keys (default: the '
+                      'predictions, or the last block without logits)')
+  parser.add_argument('--out', help='OUT.npz or a directory')
+  parser.add_argument('--checkpoint', default=None,
+                      help='manifest name or checkpoint path (default: the '
+                      'shipped digits checkpoint)')
+  parser.add_argument('--model', default=None)
+  parser.add_argument('--num-classes', type=int, default=None)
+  parser.add_argument('--pool', choices=('avg', 'max'), default=None,
+                      help='spatially pool feature maps to [n, channels]')
+  parser.add_argument('--resume', action='store_true')
+  parser.add_argument('--batch-size', type=int, default=32)
+  parser.add_argument('--shard-size', type=int, default=512)
+  parser.add_argument('--device', default=None, help='e.g. /GPU:0')
+  parser.add_argument('--list-end-points', action='store_true',
+                      help='print the model\'s end_points and exit')
+  parser.add_argument('--no-progress', dest='progress', action='store_false')
+
+
+def run(args):
+  from slim_resnet import extraction  # pylint: disable=g-import-not-at-top
+  from slim_resnet import images as images_lib  # pylint: disable=g-import-not-at-top
+  from slim_resnet import inference  # pylint: disable=g-import-not-at-top
+  from slim_resnet.commands import classify  # pylint: disable=g-import-not-at-top
+  end_points = args.end_points.split(',') if args.end_points else None
+  with inference.FeatureExtractor(
+      args.checkpoint, end_points=end_points, batch_size=args.batch_size,
+      device=args.device, **classify.model_overrides(args)) as extractor:
+    if args.list_end_points:
+      for key, tensor in extractor.end_points.items():
+        print('%-60s %s' % (key, tensor.shape))
+      return 0
+    if not args.images or not args.out:
+      raise ValueError('--images and --out are required (or use '
+                       '--list-end-points)')
+    paths = images_lib.list_images(args.images)
+    summary = extraction.extract_to_files(
+        extractor, paths, args.out, end_points, pooling=args.pool,
+        resume=args.resume, shard_size=args.shard_size,
+        progress=args.progress)
+  print('wrote %d images to %s' % (summary['done'], summary['out']))
+  for path, reason in sorted(summary['failed'].items()):
+    print('skipped %s: %s' % (path, reason), file=sys.stderr)
+  return 0

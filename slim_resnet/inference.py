@@ -1,0 +1,234 @@
+"""Classifier / FeatureExtractor: one graph and one Session owned by an object.
+
+    with FeatureExtractor('resnet_v1_50', end_points=['resnet_v1_50/block3']) as fx:
+      features = fx.extract(['cat.jpg', 'dog.png'])   # {key: [2, 14, 14, 1024]}
+
+    with Classifier() as clf:                 # the small shipped checkpoint
+      for path, top in zip(paths, clf.classify(paths, top_k=3)):
+        print(path, top)                      # [(label, probability), ...]
+
+The checkpoint (a manifest name, a path, or None for the shipped one) decides
+the model, the number of classes, the preprocessing and the labels; see
+checkpoints.resolve_model. Images are file paths or arrays [height, width,
+channels] (any size, 1, 3 or 4 channels) or a batch [n, height, width, 3].
+"""
+import collections
+
+import numpy as np
+
+from slim_resnet import images as images_lib
+from slim_resnet import nets_factory
+from slim_resnet.checkpoints import model_spec as model_spec_lib
+from slim_resnet.checkpoints import restorer as restore_lib
+from slim_resnet.preprocessing import preprocessing_factory
+import tensorflow as tf
+import tf_slim as slim
+
+Batch = collections.namedtuple('Batch', ['paths', 'outputs', 'errors'])
+
+
+class FeatureExtractor(object):
+  """Builds a network once, restores a checkpoint, and runs end_points.
+
+  Args:
+    checkpoint: A manifest name (e.g. 'resnet_v1_50'), a checkpoint path, or
+      None for the small checkpoint shipped with the package.
+    end_points: end_points keys returned by default by extract(); e.g.
+      ['resnet_v1_50/block3', 'global_pool']. Default: the logits if the
+      model has them, else the last block.
+    batch_size: Images per session run.
+    device: A TensorFlow device for the network, e.g. '/GPU:0'; None lets
+      TensorFlow place it.
+    session_config: An optional tf.compat.v1.ConfigProto.
+    **overrides: Any ModelSpec field (model, num_classes, image_size,
+      preprocessing, model_options, ...), e.g. for a checkpoint path the
+      manifest does not describe.
+
+  Raises:
+    checkpoints.CheckpointError: If the checkpoint cannot be found or does not
+      fit the model (a report says what differs).
+  """
+
+  def __init__(self, checkpoint=None, end_points=None, batch_size=16,
+               device=None, session_config=None, **overrides):
+    self.spec = model_spec_lib.resolve_model(checkpoint, **overrides)
+    self.batch_size = batch_size
+    self.graph = tf.Graph()
+    with self.graph.as_default():
+      self._build_preprocessing()
+      self._build_file_pipeline()
+      with tf.compat.v1.device(device):
+        self._build_network()
+      self._default_keys = self._check_keys(end_points or [self._last_key()])
+      self.session = tf.compat.v1.Session(graph=self.graph,
+                                          config=session_config)
+      self.session.run(tf.compat.v1.global_variables_initializer())
+      restore_lib.restore(self.session, self.spec.checkpoint_path,
+                          **self.spec.restore_options)
+    self.graph.finalize()
+
+  # Graph construction.
+
+  def _preprocess(self, image):
+    fn = preprocessing_factory.get_preprocessing(self.spec.preprocessing)
+    size = self.spec.image_size
+    return fn(image, size, size, **self.spec.preprocessing_options)
+
+  def _build_preprocessing(self):
+    """One raw image in, one preprocessed image out (arrays in memory)."""
+    self._raw_image = tf.compat.v1.placeholder(tf.uint8, [None, None, 3],
+                                               name='raw_image')
+    self._preprocessed = self._preprocess(self._raw_image)
+
+  def _build_file_pipeline(self):
+    """tf.data: paths -> parallel decode -> preprocess -> batch -> prefetch."""
+    self._paths = tf.compat.v1.placeholder(tf.string, [None], name='paths')
+
+    def decode(path):
+      try:
+        return images_lib.load_image(path.decode('utf-8')), b''
+      except images_lib.ImageDecodeError as e:
+        return np.zeros([1, 1, 3], np.uint8), e.reason.encode('utf-8')
+
+    def load(path):
+      image, error = tf.numpy_function(decode, [path], [tf.uint8, tf.string])
+      image.set_shape([None, None, 3])
+      error.set_shape([])
+      return path, self._preprocess(image), error
+
+    dataset = tf.data.Dataset.from_tensor_slices(self._paths)
+    dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE)
+    dataset = dataset.batch(self.batch_size).prefetch(2)
+    self._iterator = tf.compat.v1.data.make_initializable_iterator(dataset)
+    self._next_paths, images, self._next_errors = self._iterator.get_next()
+    self._file_images = images
+
+  def _build_network(self):
+    size = self.spec.image_size
+    self.images = tf.compat.v1.placeholder_with_default(
+        self._file_images, [None, size, size, 3], name='images')
+    network_fn = nets_factory.get_network_fn(
+        self.spec.model, self.spec.num_classes, is_training=False)
+    self.logits, self.end_points = network_fn(self.images,
+                                              **self.spec.model_options)
+
+  def _last_key(self):
+    if self.spec.num_classes:
+      return 'predictions'
+    return '%s/block4' % self.spec.scope
+
+  def _check_keys(self, keys):
+    keys = [keys] if isinstance(keys, str) else list(keys)
+    unknown = [k for k in keys if k not in self.end_points]
+    if unknown:
+      raise KeyError('unknown end_points %s; this model has: %s' % (
+          ', '.join(unknown), ', '.join(self.end_points)))
+    return keys
+
+  # Running.
+
+  def preprocess(self, image):
+    """One image (a path or an array) -> the network's input [size, size, 3]."""
+    if isinstance(image, (str, bytes)) or hasattr(image, '__fspath__'):
+      image = images_lib.load_image(image)
+    return self.session.run(self._preprocessed,
+                            {self._raw_image: images_lib.to_rgb(image)})
+
+  def _run(self, tensors, batch):
+    return self.session.run(tensors, {self.images: batch})
+
+  def extract(self, images, end_points=None):
+    """Runs end_points on images in memory or on files.
+
+    Args:
+      images: A list of paths or arrays, or an array [n, height, width, c].
+      end_points: Keys to return; the constructor's by default.
+
+    Returns:
+      A dict key -> array [n, ...], in the order of `images`.
+
+    Raises:
+      images.ImageDecodeError: If a file cannot be decoded (use
+        iter_files() to skip and report bad files instead).
+      KeyError: For an unknown end_points key (the message lists them).
+    """
+    keys = self._check_keys(end_points or self._default_keys)
+    tensors = [self.end_points[k] for k in keys]
+    outputs = {k: [] for k in keys}
+    items = list(images)
+    for start in range(0, len(items), self.batch_size):
+      batch = np.stack([self.preprocess(i)
+                        for i in items[start:start + self.batch_size]])
+      for key, value in zip(keys, self._run(tensors, batch)):
+        outputs[key].append(value)
+    return {k: np.concatenate(v) if v else np.zeros([0])
+            for k, v in outputs.items()}
+
+  def iter_files(self, paths, end_points=None):
+    """Runs end_points over image files through the tf.data pipeline.
+
+    Args:
+      paths: A list of image file paths.
+      end_points: Keys to return; the constructor's by default.
+
+    Yields:
+      Batch(paths, outputs, errors): the paths decoded in this batch, a dict
+      key -> array over those paths, and a list of (path, reason) for files
+      of the batch that could not be decoded (left out of paths/outputs).
+    """
+    keys = self._check_keys(end_points or self._default_keys)
+    tensors = [self.end_points[k] for k in keys]
+    self.session.run(self._iterator.initializer,
+                     {self._paths: [str(p) for p in paths]})
+    while True:
+      try:
+        batch_paths, errors, values = self.session.run(
+            [self._next_paths, self._next_errors, tensors])
+      except tf.errors.OutOfRangeError:
+        return
+      ok = errors == b''
+      decoded = [p.decode('utf-8') for p in batch_paths]
+      yield Batch([p for p, good in zip(decoded, ok) if good],
+                  {k: v[ok] for k, v in zip(keys, values)},
+                  [(p, e.decode('utf-8')) for p, e, good
+                   in zip(decoded, errors, ok) if not good])
+
+  def close(self):
+    self.session.close()
+
+  def __enter__(self):
+    return self
+
+  def __exit__(self, *exc_info):
+    self.close()
+
+
+class Classifier(FeatureExtractor):
+  """A FeatureExtractor that reads the predictions as labelled classes."""
+
+  def __init__(self, checkpoint=None, **kwargs):
+    super().__init__(checkpoint, end_points=['predictions'], **kwargs)
+    if not self.spec.num_classes:
+      raise ValueError('%s has no logits (num_classes=%s): use '
+                       'FeatureExtractor' % (self.spec.model,
+                                             self.spec.num_classes))
+    self.labels = self.spec.labels()
+
+  def top_k(self, probabilities, k=5):
+    """[n, num_classes] probabilities -> n lists of (label, probability)."""
+    order = np.argsort(-probabilities, axis=1)[:, :k]
+    return [[(self.labels[j], float(p[j])) for j in row]
+            for row, p in zip(order, probabilities)]
+
+  def classify(self, images, top_k=5):
+    """Top-k (label, probability) pairs for each image (paths or arrays)."""
+    return self.top_k(self.extract(images)['predictions'], top_k)
+
+  def classify_files(self, paths, top_k=5):
+    """Yields (path, top-k pairs or None, error reason or None) per file."""
+    for batch in self.iter_files(paths):
+      for path, top in zip(batch.paths,
+                           self.top_k(batch.outputs['predictions'], top_k)):
+        yield path, top, None
+      for path, reason in batch.errors:
+        yield path, None, reason
