@@ -87,3 +87,12 @@ def param_count(built, trainable_only=True):
     variables = (tf.compat.v1.trainable_variables() if trainable_only
                  else tf.compat.v1.global_variables())
   return int(sum(np.prod(v.shape.as_list()) for v in variables))
+
+
+def value(built, name=None):
+  """The value of one variable by name, or of all (dict) when name is None."""
+  variables = variables_by_name(built)
+  with built.graph.as_default():
+    if name is None:
+      return built.session.run(variables)
+    return built.session.run(variables[name])

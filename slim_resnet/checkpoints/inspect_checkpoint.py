@@ -93,7 +93,7 @@ def describe_checkpoint(path, variables=None):
   """Describes a checkpoint: its model, classes, extras and size.
 
   Args:
-    path: A checkpoint path (see download.fetch_checkpoint).
+    path: A checkpoint path (see fetch.fetch_checkpoint).
     variables: Optionally, the read_checkpoint() result, to skip reading.
 
   Returns:

@@ -16,7 +16,7 @@ from typing import Optional
 
 from slim_resnet import assets
 from slim_resnet import labels as labels_lib
-from slim_resnet.checkpoints import download
+from slim_resnet.checkpoints import fetch
 from slim_resnet.checkpoints import errors
 from slim_resnet.checkpoints import inspect_checkpoint
 from slim_resnet.checkpoints import manifest as manifest_lib
@@ -80,7 +80,7 @@ def _from_manifest(entry, **overrides):
     folder, prefix = os.path.split(entry.path)
     path = os.path.join(str(assets.asset_path(folder)), prefix)
   else:
-    path = download.fetch_checkpoint(entry.name)
+    path = fetch.fetch_checkpoint(entry.name)
   labels_source = entry.labels
   if labels_source and labels_source != 'imagenet':
     labels_source = os.path.join(os.path.dirname(path), labels_source)
@@ -99,7 +99,7 @@ def resolve_model(checkpoint=None, **overrides):
 
   Args:
     checkpoint: A manifest name, a URL or local path that
-      download.fetch_checkpoint accepts, or None for the shipped checkpoint.
+      fetch.fetch_checkpoint accepts, or None for the shipped checkpoint.
     **overrides: ModelSpec fields that replace what the manifest or the
       checkpoint says (e.g. model, num_classes, image_size, preprocessing).
 
@@ -114,7 +114,7 @@ def resolve_model(checkpoint=None, **overrides):
   entries = manifest_lib.load_manifest()
   if name in entries:
     return _from_manifest(entries[name], **overrides)
-  path = download.fetch_checkpoint(checkpoint)
+  path = fetch.fetch_checkpoint(checkpoint)
   found = inspect_checkpoint.describe_checkpoint(path)
   model = overrides.pop('model', None) or found.model
   if not model:

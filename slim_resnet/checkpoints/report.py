@@ -21,17 +21,21 @@ class MismatchReport(object):
     missing: Graph names (mapped to checkpoint names) the checkpoint lacks.
     unexpected: Checkpoint model variables no graph variable asked for.
     shape_mismatches: (name, graph shape, checkpoint shape).
+    architecture: Set when both sides are whole, known ResNets of different
+      depths (e.g. a resnet_v1_50 graph and a resnet_v1_101 checkpoint,
+      whose names would otherwise all be found).
     hints: Likely causes and fixes, most specific first.
   """
   missing: List[str] = dataclasses.field(default_factory=list)
   unexpected: List[str] = dataclasses.field(default_factory=list)
   shape_mismatches: List[Tuple[str, tuple, tuple]] = dataclasses.field(
       default_factory=list)
+  architecture: str = ''
   hints: List[str] = dataclasses.field(default_factory=list)
 
   @property
   def ok(self):
-    return not self.missing and not self.shape_mismatches
+    return not (self.missing or self.shape_mismatches or self.architecture)
 
 
 def _listing(title, items):
@@ -47,6 +51,8 @@ def _listing(title, items):
 def format_report(report, checkpoint_path=''):
   """The report as the text of one error message."""
   lines = ['the graph does not match the checkpoint %s' % checkpoint_path]
+  if report.architecture:
+    lines.append(report.architecture)
   lines += _listing('missing from the checkpoint', report.missing)
   lines += _listing('shape mismatches (name, graph, checkpoint)',
                     ['%s: %s vs %s' % (n, list(g), list(c))
@@ -68,13 +74,15 @@ def _strip(name):
   return name.split('/', 1)[1] if '/' in name else name
 
 
-def compute_hints(graph_shapes, ckpt_shapes, report):
-  """Likely causes of `report`, as sentences naming the fix."""
+def compute_hints(graph, ckpt, ckpt_shapes, report):
+  """Likely causes of `report`, as sentences naming the fix.
+
+  Args:
+    graph, ckpt: inspect_checkpoint descriptions of both sides.
+    ckpt_shapes: Dict name -> shape of the checkpoint.
+    report: The MismatchReport so far.
+  """
   hints = []
-  graph = inspect_checkpoint.describe_checkpoint('graph',
-                                                 _as_variables(graph_shapes))
-  ckpt = inspect_checkpoint.describe_checkpoint('checkpoint',
-                                                _as_variables(ckpt_shapes))
   if graph.version and ckpt.version and graph.version != ckpt.version:
     hints.append(
         'the checkpoint is a resnet_%s (%s_%s units) and the graph a resnet_%s:'
@@ -159,7 +167,14 @@ def compare(graph_shapes, ckpt_shapes, ignore=()):
   report.unexpected = sorted(
       n for n in ckpt_shapes if n not in graph_shapes and
       not inspect_checkpoint.is_extra(n))
-  report.hints = compute_hints(graph_shapes, ckpt_shapes, report)
+  graph = inspect_checkpoint.describe_checkpoint('graph',
+                                                 _as_variables(graph_shapes))
+  ckpt = inspect_checkpoint.describe_checkpoint('checkpoint',
+                                                _as_variables(ckpt_shapes))
+  if graph.model and ckpt.model and graph.model != ckpt.model:
+    report.architecture = 'the checkpoint holds %s, the graph is %s' % (
+        ckpt.model, graph.model)
+  report.hints = compute_hints(graph, ckpt, ckpt_shapes, report)
   return report
 
 

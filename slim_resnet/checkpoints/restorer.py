@@ -79,7 +79,7 @@ def get_init_fn(checkpoint_path, var_list=None, exclude_scopes=None,
   """Plans the restore now (in the default graph); returns init_fn(sess).
 
   Args:
-    checkpoint_path: A checkpoint prefix (download.fetch_checkpoint resolves
+    checkpoint_path: A checkpoint prefix (fetch.fetch_checkpoint resolves
       names, URLs, directories and archives).
     var_list: Variables to restore; the model variables of the default graph
       (slim's MODEL_VARIABLES) by default.
@@ -125,10 +125,10 @@ def get_init_fn(checkpoint_path, var_list=None, exclude_scopes=None,
   for var in selected:
     name = _checkpoint_name(var.op.name, ckpt_shapes, var_scope_map)
     shape = tuple(var.shape.as_list())
-    graph_shapes[name] = shape
     source = name
     if restore_moving_averages and name + MOVING_AVERAGE in ckpt_shapes:
       source = name + MOVING_AVERAGE
+    graph_shapes[source] = shape
     if source not in ckpt_shapes:
       continue
     if tuple(ckpt_shapes[source]) == shape:
@@ -157,13 +157,14 @@ def get_init_fn(checkpoint_path, var_list=None, exclude_scopes=None,
     assigns.append(var.assign(placeholder))
 
   def init_fn(sess):
-    if saver is not None:
-      saver.restore(sess, checkpoint_path)
-    if fixes:
-      reader = tf.compat.v1.train.NewCheckpointReader(checkpoint_path)
-      feed = {p: _fixed_value(reader.get_tensor(source), fix)
-              for p, (_, source, fix) in zip(placeholders, fixes)}
-      sess.run(assigns, feed)
+    with sess.graph.as_default():  # Saver.restore needs graph mode.
+      if saver is not None:
+        saver.restore(sess, checkpoint_path)
+      if fixes:
+        reader = tf.compat.v1.train.NewCheckpointReader(checkpoint_path)
+        feed = {p: _fixed_value(reader.get_tensor(source), fix)
+                for p, (_, source, fix) in zip(placeholders, fixes)}
+        sess.run(assigns, feed)
 
   init_fn.restored = sorted(to_restore) + sorted(fixed_names)
   init_fn.fixes = [(v.op.name, s, f) for v, s, f in fixes]

@@ -1,0 +1,232 @@
+"""Downloads against an HTTP server on 127.0.0.1 that this test starts."""
+import hashlib
+import http.server
+import io
+import os
+import tarfile
+import threading
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import ckptutil
+from slim_resnet.checkpoints import fetch
+from slim_resnet.checkpoints import errors
+from slim_resnet.checkpoints import manifest as manifest_lib
+
+VALUES = {'resnet_v1_50/conv1/weights': np.arange(24, dtype=np.float32
+                                                  ).reshape(2, 2, 2, 3),
+          'resnet_v1_50/logits/biases': np.ones(5, np.float32)}
+
+
+class Server(object):
+  """Serves `files` (path -> bytes) with Range support, and failure modes."""
+
+  def __init__(self):
+    self.files = {}
+    self.requests = []
+    self.mode = {}  # path -> 'drop_once' | 'ignore_range'
+    server = self
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+
+      def log_message(self, *args):
+        pass
+
+      def do_GET(self):  # pylint: disable=invalid-name
+        server.requests.append((self.path, self.headers.get('Range')))
+        data = server.files.get(self.path)
+        if data is None:
+          self.send_error(404)
+          return
+        start = 0
+        ranged = self.headers.get('Range')
+        mode = server.mode.get(self.path)
+        if ranged and mode != 'ignore_range':
+          start = int(ranged.split('=')[1].split('-')[0])
+          self.send_response(206)
+          self.send_header('Content-Range', 'bytes %d-%d/%d' % (
+              start, len(data) - 1, len(data)))
+        else:
+          self.send_response(200)
+        body = data[start:]
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        if mode == 'drop_once':
+          server.mode.pop(self.path)
+          self.wfile.write(body[:len(body) // 2])
+          self.wfile.flush()
+          self.connection.shutdown(2)
+          return
+        self.wfile.write(body)
+
+    self.httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+    self.url = 'http://127.0.0.1:%d' % self.httpd.server_address[1]
+    self.thread = threading.Thread(target=self.httpd.serve_forever,
+                                   daemon=True)
+    self.thread.start()
+
+  def close(self):
+    self.httpd.shutdown()
+    self.httpd.server_close()
+
+
+def make_tar(members):
+  """members: list of (tarinfo-ish kwargs, bytes or None)."""
+  buffer = io.BytesIO()
+  with tarfile.open(fileobj=buffer, mode='w:gz') as tar:
+    for info, data in members:
+      tar.addfile(info, io.BytesIO(data) if data is not None else None)
+  return buffer.getvalue()
+
+
+def checkpoint_tar(prefix_dir, version):
+  """A .tar.gz of a checkpoint written in `version` format."""
+  path = ckptutil.save(VALUES, os.path.join(prefix_dir, 'resnet_v1_50.ckpt'),
+                       version)
+  buffer = io.BytesIO()
+  with tarfile.open(fileobj=buffer, mode='w:gz') as tar:
+    for name in sorted(os.listdir(prefix_dir)):
+      tar.add(os.path.join(prefix_dir, name), arcname=name)
+  return path, buffer.getvalue()
+
+
+@pytest.fixture(scope='module')
+def server():
+  s = Server()
+  yield s
+  s.close()
+
+
+@pytest.fixture(scope='module')
+def archives(tmp_path_factory):
+  out = {}
+  for version in (1, 2):
+    out[version] = checkpoint_tar(str(tmp_path_factory.mktemp('v%d' % version)),
+                                  version)
+  return out
+
+
+def assert_values(path):
+  reader = tf.train.load_checkpoint(path)
+  for name, value in VALUES.items():
+    np.testing.assert_array_equal(reader.get_tensor(name), value)
+
+
+def test_full_download_and_hash(server, tmp_path):
+  data = os.urandom(3 << 20)
+  server.files['/a.bin'] = data
+  dest = str(tmp_path / 'a.bin')
+  fetch.download(server.url + '/a.bin', dest,
+                    sha256=hashlib.sha256(data).hexdigest(), progress=False)
+  assert open(dest, 'rb').read() == data
+  assert not os.path.exists(dest + '.part')
+
+
+def test_dropped_connection_resumes_with_range(server, tmp_path):
+  data = os.urandom(5 << 20)
+  server.files['/drop.bin'] = data
+  server.mode['/drop.bin'] = 'drop_once'
+  server.requests.clear()
+  dest = str(tmp_path / 'drop.bin')
+  fetch.download(server.url + '/drop.bin', dest,
+                    sha256=hashlib.sha256(data).hexdigest(), progress=False)
+  assert open(dest, 'rb').read() == data
+  ranges = [r for p, r in server.requests if p == '/drop.bin']
+  assert ranges[0] is None and ranges[1] and ranges[1].startswith('bytes=')
+  assert int(ranges[1][6:-1]) > 0
+
+
+def test_server_ignoring_range_restarts(server, tmp_path):
+  data = os.urandom(1 << 20)
+  server.files['/norange.bin'] = data
+  server.mode['/norange.bin'] = 'ignore_range'
+  dest = str(tmp_path / 'norange.bin')
+  with open(dest + '.part', 'wb') as f:
+    f.write(b'stale bytes from an old try')
+  fetch.download(server.url + '/norange.bin', dest, progress=False)
+  assert open(dest, 'rb').read() == data
+
+
+def test_wrong_hash_leaves_nothing(server, tmp_path):
+  server.files['/c.bin'] = b'x' * 1000
+  dest = str(tmp_path / 'c.bin')
+  with pytest.raises(errors.ChecksumError, match='expected 0000'):
+    fetch.download(server.url + '/c.bin', dest, sha256='0' * 64,
+                      progress=False)
+  assert os.listdir(tmp_path) == []
+
+
+def test_missing_file_is_one_clear_error(server, tmp_path):
+  with pytest.raises(errors.DownloadError, match='HTTP 404'):
+    fetch.download(server.url + '/nothing', str(tmp_path / 'n'),
+                      progress=False)
+
+
+@pytest.mark.parametrize('name,kind,link', [
+    ('../evil', tarfile.REGTYPE, ''), ('/abs/evil', tarfile.REGTYPE, ''),
+    ('link', tarfile.SYMTYPE, '../../outside'),
+    ('hard', tarfile.LNKTYPE, '/etc/passwd'), ('dev', tarfile.CHRTYPE, '')])
+def test_unsafe_archives_are_rejected(tmp_path, name, kind, link):
+  info = tarfile.TarInfo(name)
+  info.type, info.linkname = kind, link
+  data = b'evil' if kind == tarfile.REGTYPE else None
+  info.size = len(data) if data else 0
+  safe = tarfile.TarInfo('ok.txt')
+  safe.size = 2
+  archive = tmp_path / 'bad.tar.gz'
+  archive.write_bytes(make_tar([(safe, b'ok'), (info, data)]))
+  target = tmp_path / 'out' / 'target'
+  with pytest.raises(errors.UnsafeArchiveError, match=name.lstrip('/')):
+    fetch.extract_archive(str(archive), str(target))
+  assert not target.exists()
+  assert os.listdir(tmp_path / 'out') == []
+  assert not (tmp_path / 'evil').exists()
+
+
+@pytest.mark.parametrize('version', [1, 2])
+def test_fetch_url_archive_dir_and_prefix(server, archives, tmp_path, version):
+  prefix, data = archives[version]
+  server.files['/ckpt_v%d.tar.gz' % version] = data
+  cache = str(tmp_path / 'cache')
+  path = fetch.fetch_checkpoint(
+      server.url + '/ckpt_v%d.tar.gz' % version, cache=cache, progress=False)
+  assert_values(path)
+  local = tmp_path / 'local.tar.gz'
+  local.write_bytes(data)
+  assert_values(fetch.fetch_checkpoint(str(local), cache=cache))
+  assert_values(fetch.fetch_checkpoint(os.path.dirname(prefix)))
+  assert fetch.fetch_checkpoint(prefix) == prefix
+  if version == 2:
+    assert fetch.fetch_checkpoint(prefix + '.index') == prefix
+
+
+def test_fetch_by_manifest_name_with_cache(server, archives, tmp_path,
+                                           monkeypatch):
+  _, data = archives[1]
+  server.files['/resnet_v1_50_2016_08_28.tar.gz'] = data
+  spec = manifest_lib.get_spec('resnet_v1_50')
+  local = dict(manifest_lib.load_manifest())
+  import dataclasses  # pylint: disable=g-import-not-at-top
+  local['resnet_v1_50'] = dataclasses.replace(
+      spec, url=server.url + '/resnet_v1_50_2016_08_28.tar.gz',
+      sha256=hashlib.sha256(data).hexdigest())
+  monkeypatch.setattr(manifest_lib, 'load_manifest', lambda path=None: local)
+  monkeypatch.setenv('SLIM_RESNET_HOME', str(tmp_path / 'home'))
+  server.requests.clear()
+  path = fetch.fetch_checkpoint('resnet_v1_50', progress=False)
+  assert path.startswith(str(tmp_path / 'home'))
+  assert path.endswith('resnet_v1_50.ckpt')
+  assert_values(path)
+  assert fetch.fetch_checkpoint('resnet_v1_50', progress=False) == path
+  assert len(server.requests) == 1
+
+
+def test_not_a_checkpoint(tmp_path):
+  with pytest.raises(errors.CheckpointError, match='not a known checkpoint '
+                     'name.*resnet_v1_50'):
+    fetch.fetch_checkpoint(str(tmp_path / 'nope.ckpt'))
+  (tmp_path / 'empty').mkdir()
+  with pytest.raises(errors.CheckpointError, match='no checkpoint in directory'):
+    fetch.fetch_checkpoint(str(tmp_path / 'empty'))
