@@ -9,7 +9,7 @@ import os
 import sys
 
 # name -> module under slim_resnet.commands, imported only when chosen.
-COMMANDS = ('summary', 'classify', 'extract')
+COMMANDS = ('summary', 'classify', 'extract', 'ckpt')
 
 
 def build_parser():
@@ -34,9 +34,11 @@ def main(argv=None):
   args = build_parser().parse_args(argv)
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   tf.get_logger().setLevel('ERROR')
+  from slim_resnet.checkpoints import errors  # pylint: disable=g-import-not-at-top
   try:
     return args.run(args) or 0
-  except (ValueError, KeyError, FileNotFoundError, OSError) as e:
+  except (errors.CheckpointError, ValueError, KeyError, FileNotFoundError,
+          OSError) as e:
     message = e.args[0] if isinstance(e, KeyError) and e.args else e
     print('slim-resnet %s: error: %s' % (args.command, message),
           file=sys.stderr)
