@@ -61,6 +61,19 @@ def _peak_rss_mb():
   return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def _inference_rates(run, args):
+  """infer_b<N> images/s of run(batch) for each batch size, and peak RSS."""
+  result = {}
+  rng = np.random.RandomState(0)
+  for batch in args.batch_sizes:
+    x = rng.uniform(-1, 1, [batch, args.image_size, args.image_size, 3]
+                    ).astype(np.float32)
+    result['infer_b%d' % batch] = _timed_rate(lambda: run(x), batch,
+                                              args.warmup, args.iterations)
+  result['peak_rss_mb'] = _peak_rss_mb()
+  return result
+
+
 # Workers: one row, in this process. Each returns a dict of measurements.
 
 def _slim_builder(kind, version):
@@ -121,14 +134,8 @@ def run_slim_row(kind, version, args):
         f.write(graph_def.SerializeToString())
       result.update(_run_worker(args.worker, args, ['--frozen', frozen]))
     return result
-  run = lambda x: sess.run(logits, {images: x})
-  rng = np.random.RandomState(0)
-  for batch in args.batch_sizes:
-    x = rng.uniform(-1, 1, [batch, args.image_size, args.image_size, 3]
-                    ).astype(np.float32)
-    result['infer_b%d' % batch] = _timed_rate(lambda: run(x), batch,
-                                              args.warmup, args.iterations)
-  result['peak_rss_mb'] = _peak_rss_mb()
+  result.update(_inference_rates(lambda x: sess.run(logits, {images: x}),
+                                 args))
   if kind != 'optimized':
     result['train_b%d' % max(args.batch_sizes)] = _slim_train_rate(
         kind, version, args)
@@ -142,17 +149,9 @@ def run_frozen_row(args):
   graph_def = tf.compat.v1.GraphDef()
   with open(args.frozen, 'rb') as f:
     graph_def.ParseFromString(f.read())
-  result = {}
   with optimize.InferenceSession(graph_def, 'images', ['logits'],
                                  device=args.device) as run:
-    rng = np.random.RandomState(0)
-    for batch in args.batch_sizes:
-      x = rng.uniform(-1, 1, [batch, args.image_size, args.image_size, 3]
-                      ).astype(np.float32)
-      result['infer_b%d' % batch] = _timed_rate(lambda: run(x), batch,
-                                                args.warmup, args.iterations)
-  result['peak_rss_mb'] = _peak_rss_mb()
-  return result
+    return _inference_rates(run, args)
 
 
 def _slim_train_rate(kind, version, args):

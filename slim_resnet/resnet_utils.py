@@ -38,6 +38,23 @@ class Block(collections.namedtuple('Block', ['scope', 'unit_fn', 'args'])):
   """
 
 
+def make_block(scope, unit_fn, unit_args, num_units, stride):
+  """A `Block` of num_units identical units, the stride in the last one.
+
+  Args:
+    scope: The scope of the block, e.g. 'block1'.
+    unit_fn: The unit function.
+    unit_args: The kwargs of every unit but the stride.
+    num_units: The number of units.
+    stride: The stride of the last unit; the others have stride 1.
+
+  Returns:
+    A `Block`.
+  """
+  return Block(scope, unit_fn, [dict(unit_args, stride=1)] * (num_units - 1) +
+               [dict(unit_args, stride=stride)])
+
+
 def check_inputs(inputs):
   """Checks that `inputs` is an image batch the nets can take.
 

@@ -251,15 +251,9 @@ def resnet_v1_block(scope, base_depth, num_units, stride):
   Returns:
     A resnet_v1 bottleneck block; each unit outputs base_depth * 4 channels.
   """
-  return resnet_utils.Block(scope, bottleneck, [{
-      'depth': base_depth * 4,
-      'depth_bottleneck': base_depth,
-      'stride': 1
-  }] * (num_units - 1) + [{
-      'depth': base_depth * 4,
-      'depth_bottleneck': base_depth,
-      'stride': stride
-  }])
+  return resnet_utils.make_block(
+      scope, bottleneck, {'depth': base_depth * 4,
+                          'depth_bottleneck': base_depth}, num_units, stride)
 
 
 def resnet_v1_basic_block(scope, base_depth, num_units, stride):
@@ -274,9 +268,8 @@ def resnet_v1_basic_block(scope, base_depth, num_units, stride):
   Returns:
     A resnet_v1 basic block.
   """
-  return resnet_utils.Block(
-      scope, basic, [{'depth': base_depth, 'stride': 1}] * (num_units - 1) +
-      [{'depth': base_depth, 'stride': stride}])
+  return resnet_utils.make_block(scope, basic, {'depth': base_depth},
+                                 num_units, stride)
 
 
 BLOCK_FNS = {'bottleneck': resnet_v1_block, 'basic': resnet_v1_basic_block}

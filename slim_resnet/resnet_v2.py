@@ -194,15 +194,9 @@ def resnet_v2_block(scope, base_depth, num_units, stride):
   Returns:
     A resnet_v2 bottleneck block; each unit outputs base_depth * 4 channels.
   """
-  return resnet_utils.Block(scope, bottleneck, [{
-      'depth': base_depth * 4,
-      'depth_bottleneck': base_depth,
-      'stride': 1
-  }] * (num_units - 1) + [{
-      'depth': base_depth * 4,
-      'depth_bottleneck': base_depth,
-      'stride': stride
-  }])
+  return resnet_utils.make_block(
+      scope, bottleneck, {'depth': base_depth * 4,
+                          'depth_bottleneck': base_depth}, num_units, stride)
 
 
 def resnet_v2_basic_block(scope, base_depth, num_units, stride):
@@ -217,9 +211,8 @@ def resnet_v2_basic_block(scope, base_depth, num_units, stride):
   Returns:
     A resnet_v2 basic block.
   """
-  return resnet_utils.Block(
-      scope, basic, [{'depth': base_depth, 'stride': 1}] * (num_units - 1) +
-      [{'depth': base_depth, 'stride': stride}])
+  return resnet_utils.make_block(scope, basic, {'depth': base_depth},
+                                 num_units, stride)
 
 
 BLOCK_FNS = {'bottleneck': resnet_v2_block, 'basic': resnet_v2_basic_block}

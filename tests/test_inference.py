@@ -194,3 +194,42 @@ def test_cli_ckpt_commands(capsys):
   assert 'depth_multiplier=0.125' in capsys.readouterr().out
   assert cli.main(['ckpt', 'inspect', '/no/such/ckpt']) == 2
   assert 'not a known checkpoint name' in capsys.readouterr().err
+
+
+def test_cli_extract_resumes_after_sigkill(image_dir, tmp_path):
+  """A real kill -9 between shards; the resumed run writes each image once."""
+  import signal  # pylint: disable=g-import-not-at-top
+  import subprocess  # pylint: disable=g-import-not-at-top
+  import sys  # pylint: disable=g-import-not-at-top
+  import time  # pylint: disable=g-import-not-at-top
+  root, _ = image_dir
+  images = tmp_path / 'many'
+  images.mkdir()
+  good = [p for p in sorted(root.glob('*.png')) if 'corrupt' not in p.name]
+  for i, path in enumerate(good * 4):
+    (images / ('%03d_%s' % (i, path.name))).write_bytes(path.read_bytes())
+  out = tmp_path / 'out'
+  command = [sys.executable, '-m', 'slim_resnet.cli', 'extract', '--images',
+             str(images), '--end-points', 'global_pool', '--out', str(out),
+             '--batch-size', '2', '--shard-size', '2', '--no-progress']
+  env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(
+      os.path.abspath(__file__))))
+  proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL)
+  deadline = time.time() + 120
+  index = out / 'index.json'
+  while time.time() < deadline and proc.poll() is None:
+    if index.exists() and len(json.load(open(index))['shards']) >= 2:
+      break
+    time.sleep(0.05)
+  proc.send_signal(signal.SIGKILL)
+  proc.wait(timeout=30)
+  done_before = len(json.load(open(index))['done'])
+  total = len(list(images.iterdir()))
+  assert 0 < done_before < total
+  subprocess.run(command + ['--resume'], env=env, check=True, timeout=300,
+                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+  features = extraction.load_features(str(out))
+  names = sorted(os.path.basename(p) for p in features['paths'])
+  assert names == sorted(p.name for p in images.iterdir())
+  assert features['global_pool'].shape[0] == total

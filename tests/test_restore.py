@@ -82,6 +82,20 @@ def test_exclude_logits_for_a_new_head(v1):
                                 head_before)
 
 
+def test_include_scopes_restores_only_those(v1):
+  built = ours(resnet_v1, 'resnet_v1_50', 1000)
+  before = netutil.value(built)
+  restored = checkpoints.restore(built.session, v1['paths'][2],
+                                 include_scopes=['resnet_v1_50/block1'])
+  assert restored and all(n.startswith('resnet_v1_50/block1/')
+                          for n in restored)
+  after = netutil.value(built)
+  for name, value in after.items():
+    expected = (v1['values'][name] if name.startswith('resnet_v1_50/block1/')
+                else before[name])
+    np.testing.assert_array_equal(value, expected)
+
+
 def test_1001_to_1000_drops_the_background(v2):
   built = ours(resnet_v2, 'resnet_v2_50', 1000)
   with built.graph.as_default():

@@ -14,9 +14,8 @@ import sys
 HELP = 'top-k labels for image files'
 
 
-def add_arguments(parser):
-  parser.add_argument('images', nargs='+',
-                      help='image files, directories or glob patterns')
+def add_model_arguments(parser, batch_size):
+  """--checkpoint, --model, --num-classes, --batch-size, --device."""
   parser.add_argument('--checkpoint', default=None,
                       help='manifest name or checkpoint path (default: the '
                       'shipped digits checkpoint)')
@@ -24,9 +23,15 @@ def add_arguments(parser):
                       help='model name, for a checkpoint the manifest does '
                       'not describe')
   parser.add_argument('--num-classes', type=int, default=None)
-  parser.add_argument('--top-k', type=int, default=5)
-  parser.add_argument('--batch-size', type=int, default=16)
+  parser.add_argument('--batch-size', type=int, default=batch_size)
   parser.add_argument('--device', default=None, help='e.g. /GPU:0')
+
+
+def add_arguments(parser):
+  parser.add_argument('images', nargs='+',
+                      help='image files, directories or glob patterns')
+  parser.add_argument('--top-k', type=int, default=5)
+  add_model_arguments(parser, batch_size=16)
 
 
 def model_overrides(args):

@@ -12,6 +12,8 @@ the end with the reason.
 """
 import sys
 
+from slim_resnet.commands import classify
+
 HELP = 'end_points features for a folder of images, to .npz or shards'
 
 
@@ -22,17 +24,11 @@ def add_arguments(parser):
                       help='comma-separated end_points keys (default: the '
                       'predictions, or the last block without logits)')
   parser.add_argument('--out', help='OUT.npz or a directory')
-  parser.add_argument('--checkpoint', default=None,
-                      help='manifest name or checkpoint path (default: the '
-                      'shipped digits checkpoint)')
-  parser.add_argument('--model', default=None)
-  parser.add_argument('--num-classes', type=int, default=None)
   parser.add_argument('--pool', choices=('avg', 'max'), default=None,
                       help='spatially pool feature maps to [n, channels]')
   parser.add_argument('--resume', action='store_true')
-  parser.add_argument('--batch-size', type=int, default=32)
   parser.add_argument('--shard-size', type=int, default=512)
-  parser.add_argument('--device', default=None, help='e.g. /GPU:0')
+  classify.add_model_arguments(parser, batch_size=32)
   parser.add_argument('--list-end-points', action='store_true',
                       help='print the model\'s end_points and exit')
   parser.add_argument('--no-progress', dest='progress', action='store_false')
@@ -42,7 +38,6 @@ def run(args):
   from slim_resnet import extraction  # pylint: disable=g-import-not-at-top
   from slim_resnet import images as images_lib  # pylint: disable=g-import-not-at-top
   from slim_resnet import inference  # pylint: disable=g-import-not-at-top
-  from slim_resnet.commands import classify  # pylint: disable=g-import-not-at-top
   end_points = args.end_points.split(',') if args.end_points else None
   with inference.FeatureExtractor(
       args.checkpoint, end_points=end_points, batch_size=args.batch_size,
