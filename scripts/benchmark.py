@@ -4,9 +4,12 @@
         [--image-size 224] [--iterations 20] [--device /CPU:0] [--json OUT]
 
 Rows (each where installed): our resnet_v1_50 / resnet_v2_50 graphs under the
-default arg_scope, our optimized inference graph (frozen, batch norm folded,
-see slim_resnet/optimize.py), tf-slim's reference nets (tf_slim.nets), Keras 3
-`keras.applications.ResNet50(weights=None)` and tf_keras's. Each row runs in
+default arg_scope; our optimized inference graph (batch norm folded into the
+convolutions: the net built with use_batch_norm=False, as
+slim_resnet.optimize.restore_folded loads it); tf-slim's reference nets
+(tf_slim.nets); Keras 3 `keras.applications.ResNet50(weights=None)` and
+tf_keras's. `--models slim_resnet_v1_50_frozen` adds the frozen-GraphDef
+export path (optimize.optimized_graph_def), measured in a fresh process. Each row runs in
 its own process, so that peak memory (RSS) is its own. Same random inputs
 [batch, size, size, 3] float32 for all; warm-up runs, then timed ones.
 
@@ -35,14 +38,17 @@ import numpy as np
 ROWS = {
     # name: (kind, version)
     'slim_resnet_v1_50': ('ours', 'v1'),
-    'slim_resnet_v1_50_optimized': ('optimized', 'v1'),
+    'slim_resnet_v1_50_optimized': ('folded', 'v1'),
     'tf_slim_v1_50': ('reference', 'v1'),
     'slim_resnet_v2_50': ('ours', 'v2'),
-    'slim_resnet_v2_50_optimized': ('optimized', 'v2'),
+    'slim_resnet_v2_50_optimized': ('folded', 'v2'),
     'tf_slim_v2_50': ('reference', 'v2'),
     'keras3_ResNet50': ('keras3', 'v1'),
     'tf_keras_ResNet50': ('tf_keras', 'v1'),
+    # Not measured by default (--models): the frozen GraphDef export path.
+    'slim_resnet_v1_50_frozen': ('frozen', 'v1'),
 }
+DEFAULT_ROWS = [name for name, (kind, _) in ROWS.items() if kind != 'frozen']
 REFERENCE = {'v1': 'tf_slim_v1_50', 'v2': 'tf_slim_v2_50'}
 METRICS = ('build_s', 'restore_s', 'peak_rss_mb')  # lower is better
 
@@ -89,6 +95,7 @@ def _slim_builder(kind, version):
 
 
 def _build_slim(kind, version, image_size, is_training, device):
+  """Builds a slim graph; kind 'folded' has no conv batch norms (optimize)."""
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   import tf_slim as slim  # pylint: disable=g-import-not-at-top
   module, fn, kwargs = _slim_builder(kind, version)
@@ -97,7 +104,8 @@ def _build_slim(kind, version, image_size, is_training, device):
   with graph.as_default(), tf.compat.v1.device(device):
     images = tf.compat.v1.placeholder(
         tf.float32, [None, image_size, image_size, 3], name='images')
-    with slim.arg_scope(module.resnet_arg_scope()):
+    options = {'use_batch_norm': False} if kind == 'folded' else {}
+    with slim.arg_scope(module.resnet_arg_scope(**options)):
       logits, _ = fn(images, 1000, is_training=is_training, **kwargs)
     logits = tf.identity(tf.squeeze(logits, [1, 2]), name='logits')
   return graph, images, logits, time.perf_counter() - start
@@ -109,8 +117,7 @@ def run_slim_row(kind, version, args):
   from slim_resnet import optimize  # pylint: disable=g-import-not-at-top
   result = {}
   graph, images, logits, result['build_s'] = _build_slim(
-      'reference' if kind == 'reference' else 'ours', version,
-      args.image_size, False, args.device)
+      kind, version, args.image_size, False, args.device)
   with graph.as_default():
     saver = tf.compat.v1.train.Saver()
     sess = tf.compat.v1.Session(graph=graph)
@@ -120,7 +127,7 @@ def run_slim_row(kind, version, args):
       start = time.perf_counter()
       saver.restore(sess, path)
       result['restore_s'] = time.perf_counter() - start
-  if kind == 'optimized':
+  if kind == 'frozen':
     # Freeze and fold here; measure inference in a fresh process that only
     # loads the frozen graph, as a serving process would.
     start = time.perf_counter()
@@ -136,7 +143,7 @@ def run_slim_row(kind, version, args):
     return result
   result.update(_inference_rates(lambda x: sess.run(logits, {images: x}),
                                  args))
-  if kind != 'optimized':
+  if kind == 'ours' or kind == 'reference':
     result['train_b%d' % max(args.batch_sizes)] = _slim_train_rate(
         kind, version, args)
   return result
@@ -309,7 +316,7 @@ def format_table(results, args):
 
 def parse_args(argv):
   parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-  parser.add_argument('--models', default=','.join(ROWS),
+  parser.add_argument('--models', default=','.join(DEFAULT_ROWS),
                       help='comma-separated rows: ' + ', '.join(ROWS))
   parser.add_argument('--batch-sizes', default='1,16')
   parser.add_argument('--image-size', type=int, default=224)

@@ -1,9 +1,11 @@
 """The optimized inference graph equals the session graph (1e-4)."""
 import numpy as np
+import tensorflow as tf
 import pytest
 
 import netutil
 from slim_resnet import optimize
+from slim_resnet.checkpoints import errors
 from slim_resnet import resnet_v1
 from slim_resnet import resnet_v2
 
@@ -39,3 +41,51 @@ def test_folded_graph_equals_session_graph(module, name, folded_all):
   for a, b in zip(got, expected):
     assert netutil.relative_difference(a, b) <= 1e-4
   built.session.close()
+
+
+@pytest.mark.parametrize('module,name', [(resnet_v1, 'resnet_v1_18'),
+                                         (resnet_v2, 'resnet_v2_18')])
+def test_folded_values_in_a_net_without_batch_norm(module, name):
+  kwargs = dict(num_classes=5, is_training=False, depth_multiplier=0.25)
+  built = netutil.build(getattr(module, name), module.resnet_arg_scope(),
+                        [2, 64, 64, 3], **kwargs)
+  values = netutil.randomize_batch_norm(built, seed=4)
+  images = netutil.mesh_images([2, 64, 64, 3])
+  expected = built.session.run(built.net, {built.inputs: images})
+  folded = optimize.fold_batch_norm_values(values)
+  plain = netutil.build(getattr(module, name),
+                        module.resnet_arg_scope(use_batch_norm=False),
+                        [2, 64, 64, 3], **kwargs)
+  assert set(netutil.variables_by_name(plain)) == set(folded)
+  netutil.load_values(plain, folded)
+  got = plain.session.run(plain.net, {plain.inputs: images})
+  assert netutil.relative_difference(got, expected) <= 1e-4
+  with plain.graph.as_default():
+    ops = {op.type for op in plain.graph.get_operations()}
+  assert ('FusedBatchNormV3' in ops) == (name.startswith('resnet_v2'))
+
+
+def test_restore_folded_from_a_checkpoint(tmp_path):
+  kwargs = dict(num_classes=3, is_training=False, depth_multiplier=0.25)
+  built = netutil.build(resnet_v1.resnet_v1_18, resnet_v1.resnet_arg_scope(),
+                        [2, 64, 64, 3], **kwargs)
+  netutil.randomize_batch_norm(built, seed=5)
+  images = netutil.mesh_images([2, 64, 64, 3])
+  expected = built.session.run(built.net, {built.inputs: images})
+  with built.graph.as_default():
+    path = tf.compat.v1.train.Saver().save(built.session,
+                                           str(tmp_path / 'bn.ckpt'))
+  plain = netutil.build(resnet_v1.resnet_v1_18,
+                        resnet_v1.resnet_arg_scope(use_batch_norm=False),
+                        [2, 64, 64, 3], **kwargs)
+  plain.graph.finalize()
+  loaded = optimize.restore_folded(plain.session, path)
+  assert 'resnet_v1_18/conv1/biases' in loaded
+  got = plain.session.run(plain.net, {plain.inputs: images})
+  assert netutil.relative_difference(got, expected) <= 1e-4
+  other = netutil.build(resnet_v1.resnet_v1_18,
+                        resnet_v1.resnet_arg_scope(use_batch_norm=False),
+                        [2, 64, 64, 3], num_classes=3, is_training=False)
+  with pytest.raises(errors.CheckpointMismatchError,
+                     match='use_batch_norm=False'):
+    optimize.restore_folded(other.session, path)
