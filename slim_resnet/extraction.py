@@ -180,7 +180,7 @@ def extract_to_files(extractor, paths, out, end_points=None, pooling=None,
     ExtractionError: If `out` exists and resume is False, or differs.
     KeyError: For unknown end_points (the message lists the model's).
   """
-  end_points = extractor._check_keys(end_points or extractor._default_keys)  # pylint: disable=protected-access
+  end_points = extractor.resolve_end_points(end_points)
   single_file = out.endswith('.npz')
   if single_file and os.path.exists(out):
     raise ExtractionError('%s exists; remove it or choose another output' % out)

@@ -22,7 +22,6 @@ from slim_resnet.checkpoints import model_spec as model_spec_lib
 from slim_resnet.checkpoints import restorer as restore_lib
 from slim_resnet.preprocessing import preprocessing_factory
 import tensorflow as tf
-import tf_slim as slim
 
 Batch = collections.namedtuple('Batch', ['paths', 'outputs', 'errors'])
 
@@ -34,8 +33,8 @@ class FeatureExtractor(object):
     checkpoint: A manifest name (e.g. 'resnet_v1_50'), a checkpoint path, or
       None for the small checkpoint shipped with the package.
     end_points: end_points keys returned by default by extract(); e.g.
-      ['resnet_v1_50/block3', 'global_pool']. Default: the logits if the
-      model has them, else the last block.
+      ['resnet_v1_50/block3', 'global_pool']. Default: 'predictions' if the
+      model has logits, else the last block.
     batch_size: Images per session run.
     device: A TensorFlow device for the network, e.g. '/GPU:0'; None lets
       TensorFlow place it.
@@ -59,12 +58,12 @@ class FeatureExtractor(object):
       self._build_file_pipeline()
       with tf.compat.v1.device(device):
         self._build_network()
-      self._default_keys = self._check_keys(end_points or [self._last_key()])
+      self._default_keys = self.resolve_end_points(
+          end_points or [self._last_key()])
       self.session = tf.compat.v1.Session(graph=self.graph,
                                           config=session_config)
       self.session.run(tf.compat.v1.global_variables_initializer())
-      restore_lib.restore(self.session, self.spec.checkpoint_path,
-                          **self.spec.restore_options)
+      restore_lib.restore(self.session, self.spec.checkpoint_path)
     self.graph.finalize()
 
   # Graph construction.
@@ -117,7 +116,13 @@ class FeatureExtractor(object):
       return 'predictions'
     return '%s/block4' % self.spec.scope
 
-  def _check_keys(self, keys):
+  def resolve_end_points(self, keys=None):
+    """The end_points keys to run: `keys`, or the constructor's default.
+
+    Raises:
+      KeyError: For an unknown key; the message lists the model's keys.
+    """
+    keys = keys or self._default_keys
     keys = [keys] if isinstance(keys, str) else list(keys)
     unknown = [k for k in keys if k not in self.end_points]
     if unknown:
@@ -152,7 +157,7 @@ class FeatureExtractor(object):
         iter_files() to skip and report bad files instead).
       KeyError: For an unknown end_points key (the message lists them).
     """
-    keys = self._check_keys(end_points or self._default_keys)
+    keys = self.resolve_end_points(end_points)
     tensors = [self.end_points[k] for k in keys]
     outputs = {k: [] for k in keys}
     items = list(images)
@@ -176,7 +181,7 @@ class FeatureExtractor(object):
       key -> array over those paths, and a list of (path, reason) for files
       of the batch that could not be decoded (left out of paths/outputs).
     """
-    keys = self._check_keys(end_points or self._default_keys)
+    keys = self.resolve_end_points(end_points)
     tensors = [self.end_points[k] for k in keys]
     self.session.run(self._iterator.initializer,
                      {self._paths: [str(p) for p in paths]})

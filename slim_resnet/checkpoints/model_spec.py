@@ -55,11 +55,6 @@ class ModelSpec(object):
   def scope(self):
     return self.model
 
-  @property
-  def restore_options(self):
-    """Keyword arguments for checkpoints.restore: this graph, as built."""
-    return {'num_classes': self.num_classes}
-
   def labels(self):
     """One label per logit (num_classes of them)."""
     if self.labels_source == 'imagenet':

@@ -75,7 +75,7 @@ def _fixed_value(value, fix):
 def get_init_fn(checkpoint_path, var_list=None, exclude_scopes=None,
                 include_scopes=None, ignore_missing_vars=False,
                 var_scope_map=None, labels_offset_mode='auto',
-                restore_moving_averages=False, num_classes=None):
+                restore_moving_averages=False):
   """Plans the restore now (in the default graph); returns init_fn(sess).
 
   Args:
@@ -97,7 +97,6 @@ def get_init_fn(checkpoint_path, var_list=None, exclude_scopes=None,
       treats such logits as a mismatch.
     restore_moving_averages: Restore '<name>/ExponentialMovingAverage' into
       each variable where the checkpoint has it.
-    num_classes: Unused; accepted so ModelSpec.restore_options can pass it.
 
   Returns:
     init_fn(sess) that restores the variables.
@@ -108,7 +107,6 @@ def get_init_fn(checkpoint_path, var_list=None, exclude_scopes=None,
       (and no option above covers it); the message lists them with hints.
     ValueError: For an unknown labels_offset_mode.
   """
-  del num_classes
   if labels_offset_mode not in LABELS_OFFSET_MODES:
     raise ValueError('labels_offset_mode must be one of %s; got %r' % (
         LABELS_OFFSET_MODES, labels_offset_mode))
