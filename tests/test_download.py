@@ -45,6 +45,9 @@ class Server(object):
         mode = server.mode.get(self.path)
         if ranged and mode != 'ignore_range':
           start = int(ranged.split('=')[1].split('-')[0])
+          if start >= len(data):
+            self.send_error(416)
+            return
           self.send_response(206)
           self.send_header('Content-Range', 'bytes %d-%d/%d' % (
               start, len(data) - 1, len(data)))
@@ -146,6 +149,18 @@ def test_server_ignoring_range_restarts(server, tmp_path):
   with open(dest + '.part', 'wb') as f:
     f.write(b'stale bytes from an old try')
   fetch.download(server.url + '/norange.bin', dest, progress=False)
+  assert open(dest, 'rb').read() == data
+
+
+def test_complete_part_file_is_finished_not_refetched(server, tmp_path):
+  """Killed after the last byte, before the rename: the server answers 416."""
+  data = os.urandom(1000)
+  server.files['/whole.bin'] = data
+  dest = str(tmp_path / 'whole.bin')
+  with open(dest + '.part', 'wb') as f:
+    f.write(data)
+  fetch.download(server.url + '/whole.bin', dest,
+                    sha256=hashlib.sha256(data).hexdigest(), progress=False)
   assert open(dest, 'rb').read() == data
 
 

@@ -94,6 +94,8 @@ def download(url, dest, sha256=None, timeout=30, retries=3, progress=True):
       _transfer(url, part, timeout, progress)
       break
     except (urllib.error.URLError, OSError, ConnectionError) as e:
+      if isinstance(e, urllib.error.HTTPError) and e.code == 416:
+        break  # Nothing left to fetch: the part file is whole (hash below).
       if isinstance(e, urllib.error.HTTPError) and e.code in (404, 403, 410):
         _remove(part)
         raise errors.DownloadError('cannot download %s: HTTP %d %s' % (
