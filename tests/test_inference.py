@@ -186,6 +186,8 @@ def test_cli_ckpt_commands(capsys):
   assert 'resnet_v2_50' in out and 'shipped' in out
   assert cli.main(['ckpt', 'inspect', str(SHIPPED)]) == 0
   assert 'model: resnet_v1_18' in capsys.readouterr().out
+  assert cli.main(['ckpt', 'inspect', 'digits_resnet_v1_18']) == 0
+  assert 'depth_multiplier: 0.125' in capsys.readouterr().out
   assert cli.main(['ckpt', 'check', str(SHIPPED), '--model', 'resnet_v1_18',
                    '--num-classes', '10', '--depth-multiplier', '0.125']) == 0
   assert 'ok: ' in capsys.readouterr().out

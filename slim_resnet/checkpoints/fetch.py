@@ -22,6 +22,7 @@ import urllib.request
 
 import tqdm
 
+from slim_resnet import assets
 from slim_resnet.checkpoints import errors
 from slim_resnet.checkpoints import manifest as manifest_lib
 
@@ -233,7 +234,7 @@ def fetch_checkpoint(checkpoint, cache=None, progress=True):
 
   Args:
     checkpoint: A manifest name (downloaded, verified and extracted into the
-      cache once); an http(s)/file URL of a .tar.gz; or a local path: a
+      cache once, or the shipped checkpoint's path); an http(s)/file URL of a .tar.gz; or a local path: a
       .tar.gz, a directory holding one checkpoint (or a 'checkpoint' state
       file), or a checkpoint prefix (V1 single file or V2 index + data).
     cache: The cache folder; cache_dir() by default.
@@ -249,6 +250,9 @@ def fetch_checkpoint(checkpoint, cache=None, progress=True):
   cache = cache or cache_dir()
   checkpoint = os.fspath(checkpoint)
   specs = manifest_lib.load_manifest()
+  if checkpoint in specs and specs[checkpoint].path:  # Shipped: a prefix.
+    folder, prefix = os.path.split(specs[checkpoint].path)
+    return os.path.join(str(assets.asset_path(folder)), prefix)
   if checkpoint in specs and specs[checkpoint].url:
     spec = specs[checkpoint]
     archive = os.path.join(cache, 'downloads', spec.archive_name)

@@ -14,7 +14,6 @@ import dataclasses
 import os
 from typing import Optional
 
-from slim_resnet import assets
 from slim_resnet import labels as labels_lib
 from slim_resnet.checkpoints import fetch
 from slim_resnet.checkpoints import errors
@@ -71,11 +70,7 @@ class ModelSpec(object):
 
 
 def _from_manifest(entry, **overrides):
-  if entry.path:  # Shipped with the package; path is a prefix in a folder.
-    folder, prefix = os.path.split(entry.path)
-    path = os.path.join(str(assets.asset_path(folder)), prefix)
-  else:
-    path = fetch.fetch_checkpoint(entry.name)
+  path = fetch.fetch_checkpoint(entry.name)
   labels_source = entry.labels
   if labels_source and labels_source != 'imagenet':
     labels_source = os.path.join(os.path.dirname(path), labels_source)
