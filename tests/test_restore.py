@@ -44,13 +44,18 @@ def v2(tmp_path_factory):
 
 
 def ours(module, name, num_classes, scope=None, arg_scope=True, outer=None,
-         **kwargs):
+         outer_variable_scope=None, **kwargs):
+  """Our net; `outer` is a name scope (variables keep their names),
+  `outer_variable_scope` one that prefixes the variable names too."""
   graph = tf.Graph()
   with graph.as_default():
     images = tf.compat.v1.placeholder(tf.float32, ckptutil.SHAPE)
     context = (slim.arg_scope(module.resnet_arg_scope()) if arg_scope
                else slim.arg_scope([]))
-    with context, tf.name_scope(outer) if outer else slim.arg_scope([]):
+    variable_scope = (tf.compat.v1.variable_scope(outer_variable_scope)
+                      if outer_variable_scope else slim.arg_scope([]))
+    with context, tf.name_scope(outer) if outer else slim.arg_scope([]), \
+        variable_scope:
       net, end_points = getattr(module, name)(
           images, num_classes, is_training=False, spatial_squeeze=False,
           scope=scope or name, **kwargs)
@@ -81,6 +86,31 @@ def test_exclude_logits_for_a_new_head(v1):
   np.testing.assert_array_equal(after['resnet_v1_50/logits/weights'],
                                 head_before)
 
+
+
+@pytest.mark.parametrize('where', ['tower_0/', 'my_net/'])
+def test_exclude_the_checkpoint_scope_of_a_moved_head(v1, where):
+  """exclude_scopes names the head as the checkpoint (and the hint) does."""
+  if where == 'tower_0/':
+    built = ours(resnet_v1, 'resnet_v1_50', 5, outer_variable_scope='tower_0')
+    options, prefix = {}, 'tower_0/resnet_v1_50/'
+  else:
+    built = ours(resnet_v1, 'resnet_v1_50', 5, scope='my_net')
+    options = {'var_scope_map': {'my_net/': 'resnet_v1_50/'}}
+    prefix = 'my_net/'
+  head = prefix + 'logits/weights'
+  head_before = netutil.value(built, head)
+  restored = checkpoints.restore(built.session, v1['paths'][2],
+                                 exclude_scopes=['resnet_v1_50/logits'],
+                                 **options)
+  assert len(restored) == 265
+  after = netutil.value(built)
+  assert all(n.startswith(prefix) for n in after)
+  for name, value in after.items():
+    if not name.startswith(prefix + 'logits'):
+      np.testing.assert_array_equal(
+          value, v1['values']['resnet_v1_50/' + name[len(prefix):]])
+  np.testing.assert_array_equal(after[head], head_before)
 
 def test_include_scopes_restores_only_those(v1):
   built = ours(resnet_v1, 'resnet_v1_50', 1000)

@@ -33,6 +33,14 @@ def _in_scopes(name, scopes):
              for s in scopes)
 
 
+def _selected(names, exclude_scopes, include_scopes):
+  """Whether a variable known by `names` (graph, checkpoint) is restored."""
+  if any(_in_scopes(n, exclude_scopes or []) for n in names):
+    return False
+  return not include_scopes or any(_in_scopes(n, include_scopes)
+                                   for n in names)
+
+
 def _checkpoint_name(name, ckpt_shapes, var_scope_map):
   """The checkpoint name for a graph variable name."""
   for graph_prefix, ckpt_prefix in (var_scope_map or {}).items():
@@ -83,9 +91,13 @@ def get_init_fn(checkpoint_path, var_list=None, exclude_scopes=None,
       names, URLs, directories and archives).
     var_list: Variables to restore; the model variables of the default graph
       (slim's MODEL_VARIABLES) by default.
-    exclude_scopes: Graph scopes not to restore, e.g.
-      ['resnet_v1_50/logits'] (research/slim's --checkpoint_exclude_scopes).
-    include_scopes: If given, restore only variables under these scopes.
+    exclude_scopes: Scopes not to restore, e.g. ['resnet_v1_50/logits']
+      (research/slim's --checkpoint_exclude_scopes). A scope matches whole
+      name components, of the graph name or of the checkpoint name the
+      variable maps to (so 'resnet_v1_50/logits' also excludes
+      'tower_0/resnet_v1_50/logits/...' and a var_scope_map-renamed head).
+    include_scopes: If given, restore only variables under these scopes
+      (matched as exclude_scopes).
     ignore_missing_vars: Skip graph variables the checkpoint lacks instead of
       failing.
     var_scope_map: Dict graph prefix -> checkpoint prefix, e.g.
@@ -115,13 +127,11 @@ def get_init_fn(checkpoint_path, var_list=None, exclude_scopes=None,
   if var_list is None:
     var_list = tf.compat.v1.get_collection(
         tf.compat.v1.GraphKeys.MODEL_VARIABLES)
-  selected = [v for v in var_list
-              if not _in_scopes(v.op.name, exclude_scopes or []) and
-              (not include_scopes or _in_scopes(v.op.name, include_scopes))]
-
   to_restore, fixes, graph_shapes = {}, [], {}
-  for var in selected:
+  for var in var_list:
     name = _checkpoint_name(var.op.name, ckpt_shapes, var_scope_map)
+    if not _selected((var.op.name, name), exclude_scopes, include_scopes):
+      continue
     shape = tuple(var.shape.as_list())
     source = name
     if restore_moving_averages and name + MOVING_AVERAGE in ckpt_shapes:
