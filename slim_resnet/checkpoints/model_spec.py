@@ -5,12 +5,14 @@
     spec = resolve_model('/ckpts/model.ckpt-1000', model='resnet_v1_50',
                          num_classes=5)
 
-A manifest entry supplies every field; for a path, the checkpoint's own
+A manifest entry supplies every field; so does a model_spec.json beside a
+checkpoint (training.train and export write one); otherwise the checkpoint's own
 variables tell the model, depth multiplier and num_classes when not given
 (checkpoints.inspect_checkpoint), and the preprocessing defaults to
 research/slim's choice for the model.
 """
 import dataclasses
+import json
 import os
 from typing import Optional
 
@@ -21,6 +23,12 @@ from slim_resnet.checkpoints import inspect_checkpoint
 from slim_resnet.checkpoints import manifest as manifest_lib
 
 SHIPPED = 'digits_resnet_v1_18'
+# Written beside the checkpoints of a training directory (training.train,
+# export): how to build and feed them, so a path alone is enough later.
+SPEC_FILE = 'model_spec.json'
+SPEC_LABELS_FILE = 'labels.txt'
+_SPEC_FIELDS = ('model', 'num_classes', 'image_size', 'preprocessing',
+                'preprocessing_options', 'model_options', 'label_offset')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,6 +77,56 @@ class ModelSpec(object):
     return ['class_%d' % i for i in range(self.num_classes or 0)]
 
 
+def write_model_spec(spec, directory, class_names=None):
+  """Writes directory/model_spec.json (and labels.txt), atomically.
+
+  Args:
+    spec: A ModelSpec (its checkpoint path is not written).
+    directory: Where the checkpoints are or will be.
+    class_names: One name per logit; spec.labels() when None.
+
+  Returns:
+    The path of model_spec.json.
+  """
+  os.makedirs(directory, exist_ok=True)
+  names = list(class_names) if class_names is not None else spec.labels()
+  fields = {f: getattr(spec, f) for f in _SPEC_FIELDS}
+  fields['labels'] = SPEC_LABELS_FILE if names else None
+  path = os.path.join(directory, SPEC_FILE)
+  if names:
+    labels_path = os.path.join(directory, SPEC_LABELS_FILE)
+    with open(labels_path + '.tmp', 'w', encoding='utf-8') as f:
+      f.writelines('%s\n' % name for name in names)
+    os.replace(labels_path + '.tmp', labels_path)
+  with open(path + '.tmp', 'w', encoding='utf-8') as f:
+    json.dump(fields, f, indent=2, sort_keys=True)
+  os.replace(path + '.tmp', path)
+  return path
+
+
+def read_model_spec(checkpoint_path):
+  """The ModelSpec fields in model_spec.json beside a checkpoint, or {}."""
+  directory = (checkpoint_path if os.path.isdir(checkpoint_path) else
+               os.path.dirname(checkpoint_path))
+  path = os.path.join(directory, SPEC_FILE)
+  if not os.path.isfile(path):
+    return {}
+  try:
+    with open(path, encoding='utf-8') as f:
+      fields = json.load(f)
+  except ValueError as e:
+    raise errors.CheckpointError('%s is not valid JSON: %s' % (path, e)) \
+        from None
+  labels = fields.pop('labels', None)
+  unknown = sorted(set(fields) - set(_SPEC_FIELDS))
+  if unknown:
+    raise errors.CheckpointError('%s has unknown fields %s; expected %s' % (
+        path, ', '.join(unknown), ', '.join(_SPEC_FIELDS)))
+  if labels:
+    fields['labels_source'] = os.path.join(directory, labels)
+  return fields
+
+
 def _from_manifest(entry, **overrides):
   path = fetch.fetch_checkpoint(entry.name)
   labels_source = entry.labels
@@ -105,6 +163,11 @@ def resolve_model(checkpoint=None, **overrides):
   if name in entries:
     return _from_manifest(entries[name], **overrides)
   path = fetch.fetch_checkpoint(checkpoint)
+  beside = read_model_spec(path)
+  if beside:
+    fields = dict(beside, checkpoint_path=path)
+    fields.update(overrides)
+    return ModelSpec(**fields)
   found = inspect_checkpoint.describe_checkpoint(path)
   model = overrides.pop('model', None) or found.model
   if not model:

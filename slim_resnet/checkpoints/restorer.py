@@ -28,16 +28,17 @@ BACKGROUND_BIAS = -1e4
 MOVING_AVERAGE = '/ExponentialMovingAverage'
 
 
-def _in_scopes(name, scopes):
+def in_scopes(name, scopes):
+  """Whether `name` is one of `scopes` or under one (whole name parts)."""
   return any(name == s.rstrip('/') or name.startswith(s.rstrip('/') + '/')
              for s in scopes)
 
 
 def _selected(names, exclude_scopes, include_scopes):
   """Whether a variable known by `names` (graph, checkpoint) is restored."""
-  if any(_in_scopes(n, exclude_scopes or []) for n in names):
+  if any(in_scopes(n, exclude_scopes or []) for n in names):
     return False
-  return not include_scopes or any(_in_scopes(n, include_scopes)
+  return not include_scopes or any(in_scopes(n, include_scopes)
                                    for n in names)
 
 

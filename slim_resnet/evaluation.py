@@ -1,0 +1,276 @@
+"""Evaluate a checkpoint on a labelled split: research/slim's
+eval_image_classifier, as a library call.
+
+    result = evaluate('runs/flowers', 'flowers/')     # latest checkpoint there
+    print(result.top1, result.top5, result.per_class)
+    for result in watch('runs/flowers', 'flowers/', timeout=600):
+      ...                                             # each new checkpoint
+
+The checkpoint (a training directory, a checkpoint path or a manifest name)
+decides the model and its evaluation preprocessing (checkpoints.resolve_model;
+a training directory's model_spec.json). Logits are gathered for every image
+of the split and the metrics computed from them in numpy: top-1, top-k
+(k = min(5, classes); a label counts as in the top k when fewer than k logits
+are strictly greater, as tf.nn.in_top_k), mean cross entropy, per-class
+accuracy and the confusion matrix. `watch` evaluates each new checkpoint of a
+training directory and writes TensorBoard summaries to <train_dir>/eval.
+"""
+import dataclasses
+import os
+from typing import Dict, List, Optional
+
+import numpy as np
+
+from slim_resnet.checkpoints import model_spec as model_spec_lib
+from slim_resnet.checkpoints import restorer
+from slim_resnet.data import datasets
+from slim_resnet import nets_factory
+from slim_resnet.preprocessing import preprocessing_factory
+import tensorflow as tf
+
+
+@dataclasses.dataclass
+class EvalResult(object):
+  """Metrics of one checkpoint on one split.
+
+  Attributes:
+    checkpoint_path: The checkpoint evaluated; global_step its step (or None).
+    num_examples: Images evaluated.
+    top1, top5: Accuracies; top5 is top-k with k = top_k.
+    loss: Mean softmax cross entropy.
+    per_class: {class name: accuracy} (NaN for a class with no image).
+    class_counts: {class name: images}.
+    confusion: [num_classes, num_classes] counts, rows true, columns
+      predicted.
+    skipped: {path: reason} of undecodable images (not counted).
+  """
+  checkpoint_path: str
+  global_step: Optional[int]
+  num_examples: int
+  top1: float
+  top5: float
+  top_k: int
+  loss: float
+  per_class: Dict[str, float]
+  class_counts: Dict[str, int]
+  confusion: List[List[int]]
+  skipped: dict
+
+  def as_dict(self):
+    return dataclasses.asdict(self)
+
+
+def metrics_from_logits(logits, labels, class_names, k=5):
+  """Top-1, top-k, loss, per-class accuracy and confusion, in numpy.
+
+  Args:
+    logits: float [n, num_classes].
+    labels: int [n] in 0..num_classes-1.
+    class_names: num_classes names.
+    k: top-k (capped at num_classes).
+
+  Returns:
+    A dict of EvalResult's metric fields.
+  """
+  logits = np.asarray(logits, np.float64)
+  labels = np.asarray(labels, np.int64)
+  num_classes = len(class_names)
+  k = min(k, num_classes)
+  n = len(labels)
+  true_logit = logits[np.arange(n), labels]
+  rank = np.sum(logits > true_logit[:, None], axis=1)
+  predicted = np.argmax(logits, axis=1)
+  shifted = logits - logits.max(axis=1, keepdims=True)
+  log_softmax = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+  confusion = np.zeros([num_classes, num_classes], np.int64)
+  np.add.at(confusion, (labels, predicted), 1)
+  counts = confusion.sum(axis=1)
+  with np.errstate(invalid='ignore', divide='ignore'):
+    per_class = np.diag(confusion) / counts
+  return dict(
+      num_examples=n,
+      top1=float(np.mean(predicted == labels)) if n else float('nan'),
+      top5=float(np.mean(rank < k)) if n else float('nan'),
+      top_k=k,
+      loss=float(-np.mean(log_softmax[np.arange(n), labels]))
+      if n else float('nan'),
+      per_class={c: float(a) for c, a in zip(class_names, per_class)},
+      class_counts={c: int(m) for c, m in zip(class_names, counts)},
+      confusion=confusion.tolist())
+
+
+def _checkpoint_step(path):
+  reader = tf.compat.v1.train.NewCheckpointReader(path)
+  if reader.has_tensor('global_step'):
+    return int(reader.get_tensor('global_step'))
+  return None
+
+
+class _EvalGraph(object):
+  """One pass over a split: the network's logits and the labels."""
+
+  def __init__(self, spec, source, batch_size, device):
+    self.graph = tf.Graph()
+    with self.graph.as_default():
+      fn = preprocessing_factory.get_preprocessing(spec.preprocessing)
+      size = spec.image_size
+      with tf.device('/cpu:0'):
+        dataset = source.batches(
+            lambda image: fn(image, size, size, **spec.preprocessing_options),
+            batch_size)
+        self.iterator = tf.compat.v1.data.make_initializable_iterator(dataset)
+        images, self.labels = self.iterator.get_next()
+      network_fn = nets_factory.get_network_fn(spec.model, spec.num_classes)
+      with tf.compat.v1.device(device):
+        logits, _ = network_fn(images, **spec.model_options)
+      self.logits = tf.reshape(logits, [-1, spec.num_classes])
+      self.session = tf.compat.v1.Session(
+          graph=self.graph,
+          config=tf.compat.v1.ConfigProto(allow_soft_placement=True))
+
+  def run(self, checkpoint_path, restore_moving_averages, progress):
+    with self.graph.as_default():
+      restorer.restore(self.session, checkpoint_path,
+                       restore_moving_averages=restore_moving_averages)
+    self.session.run(self.iterator.initializer)
+    all_logits, all_labels = [], []
+    bar = None
+    if progress:
+      import tqdm  # pylint: disable=g-import-not-at-top
+      bar = tqdm.tqdm(unit='batch', desc='eval', leave=False)
+    try:
+      while True:
+        try:
+          logits, labels = self.session.run([self.logits, self.labels])
+        except tf.errors.OutOfRangeError:
+          break
+        except tf.errors.InvalidArgumentError as e:
+          if datasets.LABEL_RANGE_MESSAGE in e.message:
+            raise datasets.DatasetError(
+                'the dataset holds labels that are not its classes: %s' %
+                e.message.splitlines()[0]) from None
+          raise
+        all_logits.append(logits)
+        all_labels.append(labels)
+        if bar is not None:
+          bar.update(1)
+    finally:
+      if bar is not None:
+        bar.close()
+    if not all_logits:
+      return np.zeros([0, self.logits.shape[-1]]), np.zeros([0], np.int64)
+    return np.concatenate(all_logits), np.concatenate(all_labels)
+
+  def close(self):
+    self.session.close()
+
+
+def _open(checkpoint, dataset, split, validation_fraction, seed,
+          labels_offset, overrides):
+  spec = model_spec_lib.resolve_model(checkpoint, **overrides)
+  source = datasets.open_dataset(dataset, split, validation_fraction, seed,
+                                 labels_offset)
+  if spec.num_classes != source.num_classes:
+    raise datasets.DatasetError(
+        'the checkpoint %s has %s classes but the dataset %s has %d (%s); '
+        'evaluate on the classes the model was trained on' % (
+            spec.checkpoint_path, spec.num_classes, dataset,
+            source.num_classes, ', '.join(source.class_names[:10])))
+  return spec, source
+
+
+def evaluate(checkpoint, dataset, split='validation', batch_size=32,
+             validation_fraction=0.2, seed=0, labels_offset=0,
+             restore_moving_averages=False, progress=True, device=None,
+             **overrides):
+  """Evaluates one checkpoint on one split of a dataset.
+
+  Args:
+    checkpoint: A training directory (its latest checkpoint), a checkpoint
+      path or a manifest name.
+    dataset: An image folder or TFRecords (data.datasets.open_dataset).
+    split: 'validation' (default), 'train' or 'all'.
+    batch_size: Images per session run.
+    validation_fraction, seed: How image folders were split (as in training).
+    labels_offset: Subtracted from every stored label.
+    restore_moving_averages: Evaluate the ExponentialMovingAverage shadows.
+    progress: Show a progress bar.
+    device: Device of the network.
+    **overrides: ModelSpec fields (model, num_classes, image_size, ...).
+
+  Returns:
+    An EvalResult.
+
+  Raises:
+    datasets.DatasetError: If the dataset cannot be read or its classes do
+      not match the checkpoint's.
+    checkpoints.CheckpointError: If the checkpoint cannot be found or fit.
+  """
+  spec, source = _open(checkpoint, dataset, split, validation_fraction, seed,
+                       labels_offset, overrides)
+  graph = _EvalGraph(spec, source, batch_size, device)
+  try:
+    return _result(graph, spec.checkpoint_path, source,
+                   restore_moving_averages, progress)
+  finally:
+    graph.close()
+
+
+def _result(graph, checkpoint_path, source, restore_moving_averages,
+            progress):
+  logits, labels = graph.run(checkpoint_path, restore_moving_averages,
+                             progress)
+  return EvalResult(checkpoint_path=checkpoint_path,
+                    global_step=_checkpoint_step(checkpoint_path),
+                    skipped=dict(source.skipped),
+                    **metrics_from_logits(logits, labels, source.class_names))
+
+
+def write_summaries(result, directory):
+  """Writes top1/top5/loss at the result's global step for TensorBoard."""
+  summary = tf.compat.v1.Summary(value=[
+      tf.compat.v1.Summary.Value(tag='eval/' + tag,
+                                 simple_value=getattr(result, tag))
+      for tag in ('top1', 'top5', 'loss')])
+  writer = tf.compat.v1.summary.FileWriterCache.get(directory)
+  writer.add_summary(summary, result.global_step or 0)
+  writer.flush()
+
+
+def watch(train_dir, dataset, timeout=None, min_interval_secs=1,
+          max_step=None, split='validation', batch_size=32,
+          validation_fraction=0.2, seed=0, labels_offset=0,
+          restore_moving_averages=False, progress=False, device=None,
+          **overrides):
+  """Evaluates each new checkpoint of a training directory as it appears.
+
+  Args:
+    train_dir: The directory train() writes.
+    dataset, split, batch_size, validation_fraction, seed, labels_offset,
+      restore_moving_averages, progress, device, overrides: As evaluate().
+    timeout: Stop after this many seconds without a new checkpoint (None:
+      wait forever).
+    min_interval_secs: Seconds between looks for a new checkpoint.
+    max_step: Stop after a checkpoint at or past this global step.
+
+  Yields:
+    An EvalResult per checkpoint (also written as summaries to
+    <train_dir>/eval).
+  """
+  graph = spec = source = None
+  try:
+    for path in tf.compat.v1.train.checkpoints_iterator(
+        train_dir, min_interval_secs=min_interval_secs, timeout=timeout):
+      if graph is None:
+        spec, source = _open(train_dir, dataset, split, validation_fraction,
+                             seed, labels_offset, overrides)
+        graph = _EvalGraph(spec, source, batch_size, device)
+      result = _result(graph, path, source, restore_moving_averages, progress)
+      write_summaries(result, os.path.join(train_dir, 'eval'))
+      yield result
+      if max_step is not None and (result.global_step or 0) >= max_step:
+        return
+  finally:
+    if graph is not None:
+      graph.close()
+

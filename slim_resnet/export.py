@@ -1,0 +1,343 @@
+"""Export an inference graph: a frozen GraphDef and a SavedModel, checked.
+
+    result = export_model('runs/flowers', 'exported/flowers')
+    # exported/flowers/frozen_graph.pb     input 'images:0', outputs
+    #                                      'logits:0', 'predictions:0', 'classes:0'
+    # exported/flowers/saved_model/        signature 'serving_default'
+    # exported/flowers/export.json         names, shapes, the parity check
+    # exported/flowers/model_spec.json, labels.txt
+
+research/slim's export_inference_graph.py + freeze_graph in one call. The
+input is a float32 placeholder 'images' [batch, size, size, 3] of
+preprocessed images, or (input_type='image_bytes') a string placeholder
+'image_bytes' [batch] of encoded JPEG/PNG/GIF/BMP files that the graph decodes
+and preprocesses as the checkpoint expects. Outputs: 'logits' [batch,
+classes], 'predictions' (softmax), 'classes' (argmax), and any end_points as
+'end_points/<key>' (SavedModel output key: the end_points key).
+
+fold_batch_norms=True builds the net without batch norm and loads each conv's
+batch norm folded into its weights and a bias (optimize.restore_folded).
+
+Before anything is moved into place, both exported forms are run on a test
+batch next to the checkpoint's own session graph; they must agree within
+atol=rtol=1e-4, or ExportError. Everything is written to a temporary
+directory and renamed into export_dir.
+"""
+import dataclasses
+import io
+import json
+import os
+import shutil
+import tempfile
+from typing import Dict, List, Optional
+
+import numpy as np
+import tf_slim as slim
+
+from slim_resnet import nets_factory
+from slim_resnet import optimize
+from slim_resnet.checkpoints import model_spec as model_spec_lib
+from slim_resnet.checkpoints import restorer
+from slim_resnet.preprocessing import preprocessing_factory
+import tensorflow as tf
+
+INPUT_TYPES = ('images', 'image_bytes')
+FROZEN_GRAPH = 'frozen_graph.pb'
+SAVED_MODEL = 'saved_model'
+EXPORT_INFO = 'export.json'
+TOLERANCE = 1e-4
+
+
+class ExportError(ValueError):
+  """An export that cannot be made, or whose outputs do not match."""
+
+
+@dataclasses.dataclass
+class ExportResult(object):
+  """Where the export went and how it was checked.
+
+  Attributes:
+    export_dir: The directory written.
+    frozen_graph: Path of the frozen GraphDef (or None).
+    saved_model: Path of the SavedModel directory (or None).
+    input_name: The input tensor name, e.g. 'images:0'.
+    outputs: {output key: tensor name}.
+    max_abs_diff: {format: largest |exported - session| over the outputs}.
+  """
+  export_dir: str
+  frozen_graph: Optional[str]
+  saved_model: Optional[str]
+  input_name: str
+  outputs: Dict[str, str]
+  max_abs_diff: Dict[str, float]
+  end_points: List[str] = dataclasses.field(default_factory=list)
+
+
+def _preprocessed_images(spec, input_type):
+  """(input placeholder, preprocessed float32 [batch, size, size, 3])."""
+  size = spec.image_size
+  if input_type == 'images':
+    images = tf.compat.v1.placeholder(tf.float32, [None, size, size, 3],
+                                      name='images')
+    return images, images
+  encoded = tf.compat.v1.placeholder(tf.string, [None], name='image_bytes')
+  fn = preprocessing_factory.get_preprocessing(spec.preprocessing)
+
+  def decode_and_preprocess(data):
+    image = tf.io.decode_image(data, channels=3, expand_animations=False)
+    image.set_shape([None, None, 3])
+    return fn(image, size, size, **spec.preprocessing_options)
+  images = tf.map_fn(decode_and_preprocess, encoded,
+                     fn_output_signature=tf.float32)
+  images.set_shape([None, size, size, 3])
+  return encoded, images
+
+
+def build_inference_graph(spec, input_type='images', end_points=(),
+                          fold_batch_norms=False):
+  """Builds the exported graph in the default graph.
+
+  Returns:
+    (input placeholder, {output key: tensor}).
+
+  Raises:
+    ExportError: For an unknown input type or end_points key.
+  """
+  if input_type not in INPUT_TYPES:
+    raise ExportError('input_type must be one of %s; got %r' % (
+        ', '.join(INPUT_TYPES), input_type))
+  inputs, images = _preprocessed_images(spec, input_type)
+  arg_scope = nets_factory.arg_scopes_map[spec.model](
+      use_batch_norm=not fold_batch_norms)
+  with slim.arg_scope(arg_scope):
+    logits, net_end_points = nets_factory.get_network(spec.model)(
+        images, num_classes=spec.num_classes, is_training=False,
+        **spec.model_options)
+  unknown = [k for k in end_points if k not in net_end_points]
+  if unknown:
+    raise ExportError('unknown end_points %s; this model has: %s' % (
+        ', '.join(unknown), ', '.join(net_end_points)))
+  outputs = {}
+  if spec.num_classes:
+    logits = tf.reshape(logits, [-1, spec.num_classes])
+    outputs['logits'] = tf.identity(logits, name='logits')
+    outputs['predictions'] = tf.nn.softmax(logits, name='predictions')
+    outputs['classes'] = tf.argmax(logits, 1, name='classes')
+  for key in end_points:
+    outputs[key] = tf.identity(net_end_points[key], name='end_points/' + key)
+  if not outputs:
+    raise ExportError('a model without logits (num_classes=%s) needs '
+                      'end_points to export' % spec.num_classes)
+  return inputs, outputs
+
+
+class _Session(object):
+  """A graph built by build_inference_graph, with the checkpoint loaded."""
+
+  def __init__(self, spec, input_type, end_points, fold_batch_norms):
+    self.graph = tf.Graph()
+    with self.graph.as_default():
+      self.inputs, self.outputs = build_inference_graph(
+          spec, input_type, end_points, fold_batch_norms)
+      self.session = tf.compat.v1.Session(graph=self.graph)
+      self.session.run(tf.compat.v1.global_variables_initializer())
+      if fold_batch_norms:
+        optimize.restore_folded(self.session, spec.checkpoint_path)
+      else:
+        restorer.restore(self.session, spec.checkpoint_path)
+
+  def run(self, batch):
+    return self.session.run(self.outputs, {self.inputs: batch})
+
+  def close(self):
+    self.session.close()
+
+
+def test_batch(spec, input_type, batch_size=2, seed=0):
+  """Random images for the parity check: preprocessed floats or PNG bytes."""
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  rng = np.random.RandomState(seed)
+  size = spec.image_size
+  if input_type == 'images':
+    return rng.uniform(-120, 140, [batch_size, size, size, 3]).astype(
+        np.float32)
+  encoded = []
+  for _ in range(batch_size):
+    buffer = io.BytesIO()
+    Image.fromarray(rng.randint(0, 256, [size + 7, size + 3, 3]).astype(
+        np.uint8)).save(buffer, format='PNG')
+    encoded.append(buffer.getvalue())
+  return np.array(encoded, dtype=object)
+
+
+def _write_saved_model(session, directory):
+  with session.graph.as_default():
+    builder = tf.compat.v1.saved_model.Builder(directory)
+    signature = (
+        tf.compat.v1.saved_model.signature_def_utils.predict_signature_def(
+            inputs={session.inputs.op.name: session.inputs},
+            outputs=session.outputs))
+    builder.add_meta_graph_and_variables(
+        session.session, [tf.compat.v1.saved_model.tag_constants.SERVING],
+        signature_def_map={'serving_default': signature},
+        strip_default_attrs=True)
+  builder.save()
+
+
+def _run_frozen(path, input_name, outputs, batch):
+  graph_def = tf.compat.v1.GraphDef()
+  with open(path, 'rb') as f:
+    graph_def.ParseFromString(f.read())
+  with tf.Graph().as_default() as graph:
+    tf.graph_util.import_graph_def(graph_def, name='')
+    with tf.compat.v1.Session(graph=graph) as session:
+      return session.run({k: graph.get_tensor_by_name(n)
+                          for k, n in outputs.items()},
+                         {graph.get_tensor_by_name(input_name): batch})
+
+
+def _run_saved_model(path, batch):
+  with tf.Graph().as_default() as graph:
+    with tf.compat.v1.Session(graph=graph) as session:
+      meta = tf.compat.v1.saved_model.loader.load(
+          session, [tf.compat.v1.saved_model.tag_constants.SERVING], path)
+      signature = meta.signature_def['serving_default']
+      (input_info,) = signature.inputs.values()
+      return session.run(
+          {k: graph.get_tensor_by_name(v.name)
+           for k, v in signature.outputs.items()},
+          {graph.get_tensor_by_name(input_info.name): batch})
+
+
+def _max_abs_diff(expected, found, where):
+  worst = 0.0
+  for key, value in expected.items():
+    if key not in found:
+      raise ExportError('%s lacks the output %r' % (where, key))
+    got = np.asarray(found[key])
+    if value.dtype.kind in 'iu':
+      if not np.array_equal(value, got):
+        raise ExportError('%s: output %r differs from the session graph' % (
+            where, key))
+      continue
+    if not np.allclose(got, value, atol=TOLERANCE, rtol=TOLERANCE):
+      raise ExportError(
+          '%s: output %r differs from the session graph by up to %.3g '
+          '(tolerance %g)' % (where, key, np.max(np.abs(got - value)),
+                              TOLERANCE))
+    worst = max(worst, float(np.max(np.abs(got - value))) if value.size else 0)
+  return worst
+
+
+def export_model(checkpoint, export_dir, input_type='images', end_points=(),
+                 fold_batch_norms=False, formats=('frozen', 'saved_model'),
+                 overwrite=False, **overrides):
+  """Exports a checkpoint's inference graph, checked against the session.
+
+  Args:
+    checkpoint: A training directory, a checkpoint path, a manifest name, or
+      None for the shipped checkpoint.
+    export_dir: The directory to create.
+    input_type: 'images' (preprocessed float32) or 'image_bytes' (encoded
+      files).
+    end_points: Extra end_points keys to output, e.g. ['global_pool'].
+    fold_batch_norms: Fold batch norm into the conv weights and biases.
+    formats: Any of 'frozen' and 'saved_model'.
+    overwrite: Replace an existing export_dir (only once the new export is
+      complete and checked).
+    **overrides: ModelSpec fields (model, num_classes, image_size, ...).
+
+  Returns:
+    An ExportResult.
+
+  Raises:
+    ExportError: For bad arguments, an existing export_dir, or outputs that
+      do not match the session graph.
+    checkpoints.CheckpointError: If the checkpoint cannot be found or fit.
+  """
+  formats = tuple(formats)
+  bad = [f for f in formats if f not in ('frozen', 'saved_model')]
+  if bad or not formats:
+    raise ExportError("formats must be 'frozen' and/or 'saved_model'; got %r"
+                      % (formats,))
+  export_dir = os.path.abspath(export_dir)
+  if os.path.exists(export_dir) and not overwrite:
+    raise ExportError('%s exists; choose another directory or overwrite=True'
+                      % export_dir)
+  spec = model_spec_lib.resolve_model(checkpoint, **overrides)
+  end_points = list(end_points)
+  parent = os.path.dirname(export_dir)
+  os.makedirs(parent, exist_ok=True)
+  work = tempfile.mkdtemp(prefix='.' + os.path.basename(export_dir) + '.',
+                          dir=parent)
+  try:
+    result = _export_into(work, spec, input_type, end_points,
+                          fold_batch_norms, formats)
+    _move_into_place(work, export_dir)
+  except BaseException:
+    shutil.rmtree(work, ignore_errors=True)
+    raise
+  result.export_dir = export_dir
+  for field in ('frozen_graph', 'saved_model'):
+    path = getattr(result, field)
+    if path:
+      setattr(result, field, os.path.join(export_dir, os.path.basename(path)))
+  return result
+
+
+def _export_into(work, spec, input_type, end_points, fold_batch_norms,
+                 formats):
+  """Writes and checks the export in `work`; returns an ExportResult."""
+  reference = _Session(spec, input_type, end_points, fold_batch_norms=False)
+  exported = (_Session(spec, input_type, end_points, fold_batch_norms=True)
+              if fold_batch_norms else reference)
+  try:
+    batch = test_batch(spec, input_type)
+    expected = reference.run(batch)
+    names = {k: t.name for k, t in exported.outputs.items()}
+    result = ExportResult(export_dir=work, frozen_graph=None,
+                          saved_model=None, input_name=exported.inputs.name,
+                          outputs=names, max_abs_diff={},
+                          end_points=end_points)
+    if 'frozen' in formats:
+      result.frozen_graph = os.path.join(work, FROZEN_GRAPH)
+      frozen = optimize.freeze_graph_def(
+          exported.session, [t.op.name for t in exported.outputs.values()])
+      with open(result.frozen_graph, 'wb') as f:
+        f.write(frozen.SerializeToString())
+      result.max_abs_diff['frozen'] = _max_abs_diff(
+          expected, _run_frozen(result.frozen_graph, result.input_name, names,
+                                batch), 'the frozen graph')
+    if 'saved_model' in formats:
+      result.saved_model = os.path.join(work, SAVED_MODEL)
+      _write_saved_model(exported, result.saved_model)
+      result.max_abs_diff['saved_model'] = _max_abs_diff(
+          expected, _run_saved_model(result.saved_model, batch),
+          'the SavedModel')
+  finally:
+    reference.close()
+    if exported is not reference:
+      exported.close()
+  model_spec_lib.write_model_spec(spec, work)
+  info = dict(dataclasses.asdict(result), export_dir=None,
+              frozen_graph=result.frozen_graph and FROZEN_GRAPH,
+              saved_model=result.saved_model and SAVED_MODEL,
+              input_type=input_type, fold_batch_norms=fold_batch_norms,
+              model=spec.model, num_classes=spec.num_classes,
+              image_size=spec.image_size, checkpoint=spec.checkpoint_path,
+              tolerance=TOLERANCE)
+  with open(os.path.join(work, EXPORT_INFO), 'w', encoding='utf-8') as f:
+    json.dump(info, f, indent=2, sort_keys=True)
+  return result
+
+
+def _move_into_place(work, export_dir):
+  """Renames work to export_dir; an old export_dir goes only after."""
+  old = None
+  if os.path.exists(export_dir):
+    old = export_dir + '.old'
+    shutil.rmtree(old, ignore_errors=True)
+    os.rename(export_dir, old)
+  os.rename(work, export_dir)
+  if old:
+    shutil.rmtree(old, ignore_errors=True)
