@@ -9,7 +9,8 @@ import os
 import sys
 
 # name -> module under slim_resnet.commands, imported only when chosen.
-COMMANDS = ('summary', 'classify', 'extract', 'ckpt')
+COMMANDS = ('summary', 'classify', 'extract', 'ckpt', 'data', 'train', 'eval',
+            'export')
 
 
 def build_parser():

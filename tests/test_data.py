@@ -63,7 +63,9 @@ def test_convert_and_read_back(folder, tmp_path):
       'pets_train_00001-of-00002.tfrecord',
       'pets_validation_00000-of-00002.tfrecord',
       'pets_validation_00001-of-00002.tfrecord']
-  assert tfrecords.read_label_file(str(out)) == ['cat', 'dog', 'emu']
+  # Ids start at labels_offset=1: id 0 is named background.
+  assert tfrecords.read_label_file(str(out)) == ['background', 'cat', 'dog',
+                                                'emu']
   with tf.Graph().as_default():
     dataset = tfrecords.read_tfrecords(str(out / 'pets_*.tfrecord'))
     image, label = tf.compat.v1.data.make_one_shot_iterator(

@@ -151,7 +151,10 @@ def convert_image_folder(root, directory, name='images',
     summary[split] = shards
     summary['skipped'].update(skipped)
     summary['counts'][split] = len(subset.paths) - len(skipped)
-  write_label_file(examples.class_names, directory)
+  # Label ids in the records start at labels_offset: name the ones below.
+  reserved = (['background'] if labels_offset == 1 else
+              ['unused_%d' % i for i in range(labels_offset)])
+  write_label_file(reserved + list(examples.class_names), directory)
   return summary
 
 

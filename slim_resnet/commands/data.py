@@ -1,0 +1,58 @@
+"""slim-resnet data: sample images, and image folders to TFRecords.
+
+    slim-resnet data sample OUT
+    slim-resnet data convert FOLDER OUT [--name images]
+        [--validation-fraction 0.2] [--shards 2] [--labels-offset 0] [--seed 0]
+
+`sample` writes the shipped checkpoint's 359 held-out digit images as
+OUT/<class>/<n>.png (classes 0..9): a small image folder to try `train`,
+`eval` and `export` on. `convert` turns FOLDER/<class_name>/<images> into
+research/slim TFRecords OUT/<name>_{train,validation}_<i>-of-<n>.tfrecord
+(keys image/encoded, image/format, image/class/label, image/height,
+image/width) and OUT/labels.txt, split per class. Files that cannot be
+decoded are skipped and listed.
+"""
+import sys
+
+HELP = 'write the sample image folder; convert an image folder to TFRecords'
+
+
+def add_arguments(parser):
+  actions = parser.add_subparsers(dest='action', metavar='action')
+  actions.required = True
+  sample = actions.add_parser('sample', help='write the sample digits folder')
+  sample.add_argument('out', help='folder to write OUT/<class>/<n>.png into')
+  convert = actions.add_parser('convert',
+                               help='image folder -> sharded TFRecords')
+  convert.add_argument('folder', help='FOLDER/<class_name>/<images>')
+  convert.add_argument('out', help='output directory')
+  convert.add_argument('--name', default='images',
+                       help='dataset name in the shard file names')
+  convert.add_argument('--validation-fraction', type=float, default=0.2)
+  convert.add_argument('--shards', type=int, default=2,
+                       help='files per split')
+  convert.add_argument('--labels-offset', type=int, default=0,
+                       help='added to every label (1 keeps 0 for background)')
+  convert.add_argument('--seed', type=int, default=0)
+
+
+def run(args):
+  if args.action == 'sample':
+    from slim_resnet.data import image_folder  # pylint: disable=g-import-not-at-top
+    examples = image_folder.write_sample_folder(args.out)
+    print('wrote %d images in %d classes to %s' % (
+        len(examples.paths), len(examples.class_names), args.out))
+    return 0
+  from slim_resnet.data import tfrecords  # pylint: disable=g-import-not-at-top
+  summary = tfrecords.convert_image_folder(
+      args.folder, args.out, name=args.name,
+      validation_fraction=args.validation_fraction, num_shards=args.shards,
+      labels_offset=args.labels_offset, seed=args.seed)
+  print('%d classes; train: %d images in %d files; validation: %d images in '
+        '%d files; labels in %s/labels.txt' % (
+            len(summary['class_names']), summary['counts']['train'],
+            len(summary['train']), summary['counts']['validation'],
+            len(summary['validation']), args.out))
+  for path, reason in sorted(summary['skipped'].items()):
+    print('skipped %s: %s' % (path, reason), file=sys.stderr)
+  return 0

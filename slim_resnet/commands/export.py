@@ -1,0 +1,52 @@
+"""slim-resnet export: a frozen GraphDef and a SavedModel, checked.
+
+    slim-resnet export --checkpoint C --out DIR [--input-type images|image_bytes]
+        [--end-points K1,K2] [--fold-batch-norms]
+        [--formats frozen,saved_model] [--overwrite]
+
+C is a training directory, a checkpoint path or a manifest name (default: the
+shipped checkpoint). DIR gets frozen_graph.pb (input 'images:0' or
+'image_bytes:0'; outputs 'logits:0', 'predictions:0', 'classes:0' and
+'end_points/<key>:0'), saved_model/ (signature 'serving_default'),
+export.json, model_spec.json and labels.txt. Both forms are run next to the
+checkpoint's session graph before DIR is written; they must agree within 1e-4.
+"""
+
+HELP = 'export a frozen GraphDef and a SavedModel (serving signature)'
+
+
+def add_arguments(parser):
+  parser.add_argument('--checkpoint', default=None,
+                      help='training directory, checkpoint path or manifest '
+                      'name (default: the shipped checkpoint)')
+  parser.add_argument('--out', required=True, help='directory to create')
+  parser.add_argument('--input-type', choices=('images', 'image_bytes'),
+                      default='images',
+                      help='preprocessed float32 images, or encoded image '
+                      'files decoded and preprocessed in the graph')
+  parser.add_argument('--end-points', default='',
+                      help='comma-separated end_points keys to output too')
+  parser.add_argument('--fold-batch-norms', action='store_true',
+                      help='fold batch norm into the conv weights and biases')
+  parser.add_argument('--formats', default='frozen,saved_model')
+  parser.add_argument('--overwrite', action='store_true')
+
+
+def run(args):
+  from slim_resnet import export  # pylint: disable=g-import-not-at-top
+  result = export.export_model(
+      args.checkpoint, args.out, input_type=args.input_type,
+      end_points=[k for k in args.end_points.split(',') if k],
+      fold_batch_norms=args.fold_batch_norms,
+      formats=[f for f in args.formats.split(',') if f],
+      overwrite=args.overwrite)
+  print('exported to %s' % result.export_dir)
+  for path in (result.frozen_graph, result.saved_model):
+    if path:
+      print('  %s' % path)
+  print('input  %s' % result.input_name)
+  for key, name in result.outputs.items():
+    print('output %-20s %s' % (key, name))
+  print('matches the session graph (max |diff|: %s)' % ', '.join(
+      '%s %.2g' % item for item in result.max_abs_diff.items()))
+  return 0
