@@ -11,10 +11,11 @@ as a library call.
 The checkpoint decides the model, image size and preprocessing (training
 preprocessing: random crop and flip); the dataset decides num_classes.
 Training runs in a MonitoredTrainingSession: checkpoints every N steps or
-seconds into train_dir (and at the end), TensorBoard summaries (total loss,
-cross entropy, batch accuracy, learning rate), and a second call with the
-same train_dir resumes from its latest checkpoint (after a crash or a kill,
-at most one save interval is lost). train_dir also gets model_spec.json and
+seconds into train_dir (and at the end), TensorBoard summaries ('train/'
+total_loss, cross_entropy, accuracy of the batch, learning_rate; and
+global_step/sec), and a second call with the same train_dir resumes from its
+latest checkpoint (after a crash or a kill, at most one save interval is
+lost). train_dir also gets model_spec.json and
 labels.txt, so `evaluate`, `export` and `inference.Classifier` take the
 directory alone.
 
@@ -258,11 +259,12 @@ class _TrainGraph(object):
                                       var_list=self.variables_to_train)
       with tf.control_dependencies([train_op]):
         self.step = tf.identity(self.global_step.read_value())
-    for name, tensor in (('total_loss', self.total_loss),
-                         ('cross_entropy', self.cross_entropy),
-                         ('accuracy', self.accuracy),
-                         ('learning_rate', self.learning_rate)):
-      tf.compat.v1.summary.scalar(name, tensor)
+    with tf.name_scope('train'):  # Tags 'train/total_loss', ...
+      for name, tensor in (('total_loss', self.total_loss),
+                           ('cross_entropy', self.cross_entropy),
+                           ('accuracy', self.accuracy),
+                           ('learning_rate', self.learning_rate)):
+        tf.compat.v1.summary.scalar(name, tensor)
 
   @staticmethod
   def _decay_steps(config, source):
@@ -352,7 +354,8 @@ def train(config):
         save_checkpoint_steps=save_steps,
         save_checkpoint_secs=None if save_steps else config.save_checkpoint_secs,
         save_summaries_steps=config.save_summaries_steps,
-        log_step_count_steps=None, config=_session_config()) as session:
+        log_step_count_steps=config.save_summaries_steps,
+        config=_session_config()) as session:
       start_step = step = int(session.run_step_fn(
           lambda step_context: step_context.session.run(graph.global_step)))
       loss, started = float('nan'), time.time()
