@@ -232,7 +232,8 @@ def write_summaries(result, directory):
       tf.compat.v1.Summary.Value(tag='eval/' + tag,
                                  simple_value=getattr(result, tag))
       for tag in ('top1', 'top5', 'loss')])
-  writer = tf.compat.v1.summary.FileWriterCache.get(directory)
+  with tf.Graph().as_default():  # FileWriter needs graph mode.
+    writer = tf.compat.v1.summary.FileWriterCache.get(directory)
   writer.add_summary(summary, result.global_step or 0)
   writer.flush()
 

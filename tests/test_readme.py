@@ -19,3 +19,34 @@ def test_quick_start_has_two_commands_and_ci_runs_the_second():
   assert 'slim-resnet classify' in commands[0]
   ci = open(os.path.join(ROOT, '.ci', 'run')).read()
   assert commands[1] in ci
+
+
+def test_fine_tune_commands_run_on_the_sample_data(tmp_path):
+  """The README's fine-tuning walk-through, command by command, as written
+  (only `.venv/bin/slim-resnet` becomes this interpreter's `-m slim_resnet.cli`)."""
+  import shlex  # pylint: disable=g-import-not-at-top
+  import subprocess  # pylint: disable=g-import-not-at-top
+  import sys  # pylint: disable=g-import-not-at-top
+  readme = open(os.path.join(ROOT, 'README.md')).read()
+  section = readme.split('## Fine-tune on your own images', 1)[1].split(
+      '\n## ', 1)[0]
+  block, = re.findall(r'```sh\n(.*?)\n```', section, re.S)
+  lines = block.splitlines()
+  assert [line.split()[1] for line in lines] == [
+      'data', 'data', 'train', 'eval', 'export', 'classify']
+  env = dict(os.environ, PYTHONPATH=os.path.abspath(ROOT))
+  outputs = []
+  for line in lines:
+    words = shlex.split(line)
+    assert words[0] == '.venv/bin/slim-resnet'
+    done = subprocess.run([sys.executable, '-m', 'slim_resnet.cli'] +
+                          words[1:], cwd=tmp_path, env=env, timeout=600,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, (line, done.stderr[-3000:])
+    outputs.append(done.stdout)
+  top1 = float(re.search(r'top-1\s+([\d.]+)', outputs[3]).group(1))
+  assert top1 >= 0.9, outputs[3]  # 10 classes: chance is 0.1.
+  assert (tmp_path / 'exported' / 'digits' / 'frozen_graph.pb').is_file()
+  rows = [r.split() for r in outputs[5].splitlines()[1:]]
+  assert len(rows) == len(os.listdir(tmp_path / 'digits' / '7'))
+  assert sum(r[2] == '7' for r in rows) >= 0.9 * len(rows)

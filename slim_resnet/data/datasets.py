@@ -186,6 +186,10 @@ def open_dataset(path, split='train', validation_fraction=0.2, seed=0,
   path = os.fspath(path)
   if split not in SPLITS:
     raise DatasetError('split must be one of %s; got %r' % (SPLITS, split))
+  if not os.path.exists(path) and not glob.has_magic(path):
+    raise DatasetError(
+        '%s does not exist; expected an image folder (one subfolder of '
+        'images per class) or TFRecord shards' % path)
   if os.path.isdir(path) and not _has_tfrecords(path):
     try:
       examples = image_folder.read_image_folder(path)

@@ -1,0 +1,134 @@
+"""Exported frozen graphs and SavedModels give the session graph's outputs:
+the export's own check, and independently the Classifier on real files."""
+import json
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from slim_resnet import cli
+from slim_resnet import export
+from slim_resnet import inference
+from slim_resnet.checkpoints import errors
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHIPPED = 'digits_resnet_v1_18'
+SAMPLES = os.path.join(ROOT, 'checkpoints', SHIPPED, 'samples')
+
+
+def sample_files():
+  return sorted(os.path.join(SAMPLES, f) for f in os.listdir(SAMPLES))
+
+
+@pytest.fixture(scope='module')
+def bytes_export(tmp_path_factory):
+  out = tmp_path_factory.mktemp('exports') / 'bytes'
+  result = export.export_model(SHIPPED, str(out), input_type='image_bytes',
+                               end_points=['global_pool'])
+  return result
+
+
+@pytest.fixture(scope='module')
+def classifier_outputs():
+  with inference.FeatureExtractor(
+      SHIPPED, end_points=['predictions', 'global_pool']) as extractor:
+    return extractor.extract(sample_files())
+
+
+def run_frozen(path, input_name, fetches, feed):
+  graph_def = tf.compat.v1.GraphDef()
+  with open(path, 'rb') as f:
+    graph_def.ParseFromString(f.read())
+  assert not [n.name for n in graph_def.node
+              if n.op in ('VariableV2', 'VarHandleOp')]
+  with tf.Graph().as_default() as graph:
+    tf.graph_util.import_graph_def(graph_def, name='')
+    with tf.compat.v1.Session() as sess:
+      return sess.run([graph.get_tensor_by_name(n) for n in fetches],
+                      {graph.get_tensor_by_name(input_name): feed})
+
+
+def test_files_written(bytes_export):
+  out = bytes_export.export_dir
+  assert sorted(os.listdir(out)) == ['export.json', 'frozen_graph.pb',
+                                     'labels.txt', 'model_spec.json',
+                                     'saved_model']
+  info = json.load(open(os.path.join(out, 'export.json')))
+  assert info['input_name'] == 'image_bytes:0'
+  assert info['outputs'] == {'logits': 'logits:0',
+                             'predictions': 'predictions:0',
+                             'classes': 'classes:0',
+                             'global_pool': 'end_points/global_pool:0'}
+  assert info['max_abs_diff']['frozen'] <= 1e-4
+  assert not [f for f in os.listdir(os.path.dirname(out))
+              if f.startswith('.')]  # No temporary directory left.
+
+
+def test_frozen_graph_equals_the_classifier(bytes_export, classifier_outputs):
+  encoded = np.array([open(f, 'rb').read() for f in sample_files()],
+                     dtype=object)
+  predictions, pool, classes = run_frozen(
+      bytes_export.frozen_graph, 'image_bytes:0',
+      ['predictions:0', 'end_points/global_pool:0', 'classes:0'], encoded)
+  np.testing.assert_allclose(predictions, classifier_outputs['predictions'],
+                             atol=1e-5)
+  np.testing.assert_allclose(pool, classifier_outputs['global_pool'],
+                             atol=1e-4, rtol=1e-4)
+  np.testing.assert_array_equal(
+      classes, np.argmax(classifier_outputs['predictions'], 1))
+  assert list(classes) == list(range(10))  # digit_0.png ... digit_9.png
+
+
+def test_saved_model_equals_the_classifier_in_tf2(bytes_export,
+                                                  classifier_outputs):
+  """The SavedModel's serving signature, loaded the TF2 way (eager)."""
+  loaded = tf.saved_model.load(bytes_export.saved_model)
+  serve = loaded.signatures['serving_default']
+  encoded = tf.constant([open(f, 'rb').read() for f in sample_files()])
+  outputs = serve(image_bytes=encoded)
+  assert set(outputs) == {'logits', 'predictions', 'classes', 'global_pool'}
+  np.testing.assert_allclose(outputs['predictions'].numpy(),
+                             classifier_outputs['predictions'], atol=1e-5)
+
+
+def test_folded_export_equals_the_unfolded(tmp_path):
+  plain = export.export_model(SHIPPED, str(tmp_path / 'plain'))
+  folded = export.export_model(SHIPPED, str(tmp_path / 'folded'),
+                               fold_batch_norms=True)
+  batch = np.random.RandomState(3).uniform(-100, 150, [4, 32, 32, 3]).astype(
+      np.float32)
+  want, = run_frozen(plain.frozen_graph, 'images:0', ['logits:0'], batch)
+  got, = run_frozen(folded.frozen_graph, 'images:0', ['logits:0'], batch)
+  np.testing.assert_allclose(got, want, atol=1e-4, rtol=1e-4)
+  assert not np.array_equal(got, want)  # Really another graph.
+  graph_def = tf.compat.v1.GraphDef()
+  with open(folded.frozen_graph, 'rb') as f:
+    graph_def.ParseFromString(f.read())
+  assert not [n for n in graph_def.node if 'BatchNorm' in n.op]
+
+
+def test_errors_leave_nothing_behind(bytes_export, tmp_path):
+  with pytest.raises(export.ExportError, match='exists; choose another'):
+    export.export_model(SHIPPED, bytes_export.export_dir)
+  with pytest.raises(export.ExportError, match='unknown end_points nope'):
+    export.export_model(SHIPPED, str(tmp_path / 'x'), end_points=['nope'])
+  with pytest.raises(export.ExportError, match="formats must be"):
+    export.export_model(SHIPPED, str(tmp_path / 'y'), formats=['onnx'])
+  with pytest.raises(errors.CheckpointError):
+    export.export_model(str(tmp_path / 'no_ckpt'), str(tmp_path / 'z'))
+  assert sorted(os.listdir(tmp_path)) == []
+
+
+def test_overwrite_replaces_only_when_done(tmp_path, capsys):
+  out = str(tmp_path / 'model')
+  assert cli.main(['export', '--out', out, '--formats', 'frozen']) == 0
+  assert 'matches the session graph' in capsys.readouterr().out
+  assert not os.path.exists(os.path.join(out, 'saved_model'))
+  assert cli.main(['export', '--out', out, '--end-points', 'nope',
+                   '--overwrite']) == 2
+  assert 'unknown end_points nope' in capsys.readouterr().err
+  assert os.listdir(out)  # The old export is untouched.
+  assert cli.main(['export', '--out', out, '--overwrite']) == 0
+  assert os.path.isdir(os.path.join(out, 'saved_model'))
+  assert sorted(os.listdir(tmp_path)) == ['model']
