@@ -31,10 +31,10 @@ import os
 import time
 from typing import Optional, Sequence
 
-import tf_slim as slim
-
+from slim_resnet import cluster as cluster_lib
+from slim_resnet import deployment
 from slim_resnet import nets_factory
-from slim_resnet import optimization
+from slim_resnet import train_graph
 from slim_resnet.checkpoints import errors
 from slim_resnet.checkpoints import model_spec as model_spec_lib
 from slim_resnet.checkpoints import restorer
@@ -43,8 +43,8 @@ from slim_resnet.preprocessing import preprocessing_factory
 import tensorflow as tf
 
 
-class TrainingError(ValueError):
-  """A training setup that cannot work; says what was expected and found."""
+# Unknown trainable scopes and batches that do not split are training errors.
+TrainingError = train_graph.TrainingError
 
 
 @dataclasses.dataclass
@@ -90,7 +90,20 @@ class TrainConfig(object):
     log_every_n_steps: A log line every N steps.
     keep_checkpoint_max: Checkpoints kept in train_dir.
     progress: Show a tqdm progress bar (loss, images/s).
-    device: Device of the network, e.g. '/GPU:0'.
+    device: Device of the network, e.g. '/GPU:0' (one clone, one process).
+    num_clones: Towers on this worker (research/slim's --num_clones); each
+      takes batch_size / num_clones images; see train_graph.
+    clone_on_cpu: Put the clones on the CPU (else clone i on GPU i).
+    job_name, task_index, ps_hosts, worker_hosts: This process's place in
+      a cluster ('ps' or 'worker'); or set $TF_CONFIG. Worker 0 is the
+      chief: it initializes, and writes checkpoints and summaries.
+    sync_replicas: Synchronous training across workers
+      (SyncReplicasOptimizer: each step averages one batch from every
+      worker); asynchronous by default.
+    ps_idle_timeout: A ps task stops this many seconds after the first
+      worker is done, if the others never say so (died).
+    step_timeout: In a cluster, seconds a step may wait (e.g. for a dead
+      worker in sync mode) before training stops with an error.
   """
   train_dir: str
   dataset: str
@@ -132,6 +145,15 @@ class TrainConfig(object):
   keep_checkpoint_max: int = 5
   progress: bool = True
   device: Optional[str] = None
+  num_clones: int = 1
+  clone_on_cpu: bool = False
+  job_name: Optional[str] = None
+  task_index: int = 0
+  ps_hosts: Sequence[str] = ()
+  worker_hosts: Sequence[str] = ()
+  sync_replicas: bool = False
+  ps_idle_timeout: float = 60.0
+  step_timeout: float = 300.0
 
 
 @dataclasses.dataclass
@@ -139,7 +161,8 @@ class TrainResult(object):
   """What a train() call did.
 
   Attributes:
-    checkpoint_path: The latest checkpoint in train_dir.
+    checkpoint_path: The latest checkpoint in train_dir (None on a ps task
+      or a non-chief worker).
     start_step / global_step: The global step at start and at the end.
     resumed: Whether train_dir already had a checkpoint.
     loss: The last step's total loss.
@@ -153,6 +176,7 @@ class TrainResult(object):
   loss: float
   images_per_second: float
   skipped: dict
+  role: str = 'worker'
 
 
 def model_spec_for(config, num_classes):
@@ -192,90 +216,6 @@ def training_preprocessing(spec):
   return lambda image: fn(image, spec.image_size, spec.image_size, **options)
 
 
-def _select(variables, scopes, what):
-  """The variables under scopes; an unknown scope is an error."""
-  if not scopes:
-    return list(variables)
-  unknown = [s for s in scopes
-             if not any(restorer.in_scopes(v.op.name, [s]) for v in variables)]
-  if unknown:
-    tops = sorted({'/'.join(v.op.name.split('/')[:2]) for v in variables})
-    raise TrainingError('%s %s match no variable; the model has: %s' % (
-        what, ', '.join(unknown), ', '.join(tops)))
-  return [v for v in variables if restorer.in_scopes(v.op.name, scopes)]
-
-
-def build_model(config, spec, images, is_training):
-  """logits, end_points of spec's network under resnet_arg_scope(config)."""
-  network = nets_factory.get_network(spec.model)
-  arg_scope = nets_factory.arg_scopes_map[spec.model](
-      weight_decay=config.weight_decay,
-      batch_norm_decay=config.batch_norm_decay)
-  with slim.arg_scope(arg_scope):
-    return network(images, num_classes=spec.num_classes,
-                   is_training=is_training, **spec.model_options)
-
-
-class _TrainGraph(object):
-  """The training graph's tensors (built in the default graph)."""
-
-  def __init__(self, config, spec, source):
-    self.global_step = tf.compat.v1.train.get_or_create_global_step()
-    with tf.device('/cpu:0'):
-      dataset = source.batches(training_preprocessing(spec), config.batch_size,
-                               is_training=True, seed=config.seed)
-      self.iterator = tf.compat.v1.data.make_initializable_iterator(dataset)
-      images, labels = self.iterator.get_next()
-    with tf.compat.v1.device(config.device):
-      logits, _ = build_model(config, spec, images,
-                              is_training=not config.freeze_batch_norm)
-      logits = tf.reshape(logits, [-1, spec.num_classes])
-      self.cross_entropy = tf.compat.v1.losses.softmax_cross_entropy(
-          tf.one_hot(labels, spec.num_classes), logits,
-          label_smoothing=config.label_smoothing)
-      self.total_loss = tf.compat.v1.losses.get_total_loss()
-      self.accuracy = tf.reduce_mean(tf.cast(
-          tf.equal(tf.argmax(logits, 1), labels), tf.float32))
-      self.learning_rate = optimization.configure_learning_rate(
-          self.global_step, config.learning_rate_schedule,
-          config.learning_rate, self._decay_steps(config, source),
-          config.learning_rate_decay_factor, config.end_learning_rate,
-          config.warmup_steps)
-      optimizer = optimization.configure_optimizer(
-          config.optimizer, self.learning_rate, config.momentum,
-          config.rmsprop_decay, config.rmsprop_momentum, config.adam_beta1,
-          config.adam_beta2, config.opt_epsilon)
-      self.variables_to_train = _select(
-          tf.compat.v1.trainable_variables(), config.trainable_scopes,
-          'trainable scopes')
-      update_ops = tf.compat.v1.get_collection(
-          tf.compat.v1.GraphKeys.UPDATE_OPS)
-      if config.trainable_scopes:
-        update_ops = [op for op in update_ops
-                      if restorer.in_scopes(op.name, config.trainable_scopes)]
-      with tf.control_dependencies(update_ops):
-        train_op = optimizer.minimize(self.total_loss,
-                                      global_step=self.global_step,
-                                      var_list=self.variables_to_train)
-      with tf.control_dependencies([train_op]):
-        self.step = tf.identity(self.global_step.read_value())
-    with tf.name_scope('train'):  # Tags 'train/total_loss', ...
-      for name, tensor in (('total_loss', self.total_loss),
-                           ('cross_entropy', self.cross_entropy),
-                           ('accuracy', self.accuracy),
-                           ('learning_rate', self.learning_rate)):
-        tf.compat.v1.summary.scalar(name, tensor)
-
-  @staticmethod
-  def _decay_steps(config, source):
-    if config.learning_rate_schedule in ('cosine', 'polynomial'):
-      return max(config.max_steps - config.warmup_steps, 1)
-    if config.learning_rate_schedule == 'exponential':
-      return max(1, int(source.num_examples / config.batch_size *
-                        config.num_epochs_per_decay))
-    return 1
-
-
 def _check_resume(train_dir, spec):
   """A train_dir trained before must hold the same model."""
   previous = model_spec_lib.read_model_spec(train_dir)
@@ -313,57 +253,149 @@ def _latest(train_dir):
   return tf.train.latest_checkpoint(train_dir)
 
 
-def _session_config():
-  return tf.compat.v1.ConfigProto(allow_soft_placement=True)
+def cluster_for(config):
+  """This process's ClusterConfig: from the config's flags, else $TF_CONFIG,
+  else None (one process)."""
+  if config.job_name:
+    return cluster_lib.ClusterConfig.from_flags(
+        config.job_name, config.task_index, config.ps_hosts,
+        config.worker_hosts)
+  return cluster_lib.ClusterConfig.from_tf_config()
+
+
+def deployment_for(config, cluster):
+  if cluster is None:
+    return deployment.DeploymentConfig(config.num_clones, config.clone_on_cpu)
+  return deployment.DeploymentConfig(
+      config.num_clones, config.clone_on_cpu, replica_id=cluster.task_index,
+      num_replicas=cluster.num_workers, num_ps_tasks=cluster.num_ps)
+
+
+def _input_batches(config, spec, source, deploy):
+  """The iterator of training batches, on this worker's CPU."""
+  with tf.compat.v1.device(deploy.inputs_device()):
+    dataset = source.batches(training_preprocessing(spec), config.batch_size,
+                             is_training=True,
+                             seed=config.seed + deploy.replica_id)
+    return tf.compat.v1.data.make_initializable_iterator(dataset)
+
+
+def _read_step(session, ops):
+  """The global step, without running hooks."""
+  return int(session.run_step_fn(
+      lambda step_context: step_context.session.run(ops.global_step)))
+
+
+def _wait_for_chief(server, cluster, timeout):
+  """Waits until the chief has initialized the variables (polls every 0.5 s;
+  MonitoredTrainingSession itself would only look every 30 s)."""
+  not_ready = tf.compat.v1.report_uninitialized_variables(
+      tf.compat.v1.global_variables())
+  deadline = time.time() + timeout
+  with tf.compat.v1.Session(server.target,
+                            config=cluster.session_config()) as session:
+    while session.run(not_ready).size:
+      if time.time() > deadline:
+        raise TrainingError('the chief (worker 0, %s) did not initialize the '
+                            'model within %s s' % (cluster.worker_hosts[0],
+                                                   timeout))
+      time.sleep(0.5)
+
+
+def _summaries(ops):
+  with tf.name_scope('train'):  # Tags 'train/total_loss', ...
+    for name in ('total_loss', 'cross_entropy', 'accuracy', 'learning_rate'):
+      tf.compat.v1.summary.scalar(name, getattr(ops, name))
 
 
 def train(config):
   """Trains (or resumes) per config; see the module docstring.
+
+  In a cluster (config.job_name or $TF_CONFIG), a ps task serves variables
+  until the workers are done; workers train together (worker 0 is the chief).
 
   Returns:
     A TrainResult.
 
   Raises:
     TrainingError: For an impossible setup (unknown scopes, a train_dir of
-      another model, nothing to fine-tune from).
+      another model, nothing to fine-tune from, a batch that does not split
+      into the clones, a step that timed out in a cluster).
+    cluster.ClusterError: For a bad cluster description.
     datasets.DatasetError: If the dataset cannot be read, or holds labels
       that are not its classes.
     checkpoints.CheckpointError: If the checkpoint cannot be found or does
       not fit (a report names the variables and the fix).
   """
+  cluster = cluster_for(config)
+  if cluster is not None and cluster.job_name == 'ps':
+    server = cluster.start_server()
+    cluster_lib.run_ps(cluster, server, config.ps_idle_timeout)
+    return TrainResult(None, 0, 0, False, float('nan'), 0.0, {}, role='ps')
   source = datasets.open_dataset(config.dataset, config.split,
                                  config.validation_fraction, config.seed,
                                  config.labels_offset)
   spec = model_spec_for(config, source.num_classes)
-  _check_resume(config.train_dir, spec)
-  resumed = _latest(config.train_dir) is not None
+  is_chief = cluster is None or cluster.is_chief
+  if is_chief:
+    _check_resume(config.train_dir, spec)
+  resumed = is_chief and _latest(config.train_dir) is not None
+  deploy = deployment_for(config, cluster)
+  server = cluster.start_server() if cluster is not None else None
   with tf.Graph().as_default():
     tf.compat.v1.set_random_seed(config.seed)
-    graph = _TrainGraph(config, spec, source)
+    iterator = _input_batches(config, spec, source, deploy)
+    images, labels = iterator.get_next()
+    hooks = [tf.compat.v1.train.StopAtStepHook(last_step=config.max_steps)]
+    wrapper = None
+    if cluster is not None and config.sync_replicas:
+      def wrapper(optimizer):
+        sync = tf.compat.v1.train.SyncReplicasOptimizer(
+            optimizer, replicas_to_aggregate=cluster.num_workers,
+            total_num_replicas=cluster.num_workers)
+        hooks.append(sync.make_session_run_hook(is_chief))
+        return sync
+    ops = train_graph.build_train_ops(config, spec, images, labels, deploy,
+                                      source.num_examples, wrapper)
+    _summaries(ops)
     scaffold = tf.compat.v1.train.Scaffold(
         init_fn=None if resumed else _init_fn(config, spec),
         local_init_op=tf.group(tf.compat.v1.local_variables_initializer(),
-                               graph.iterator.initializer),
-        saver=tf.compat.v1.train.Saver(max_to_keep=config.keep_checkpoint_max))
-    model_spec_lib.write_model_spec(spec, config.train_dir,
-                                    source.class_names)
+                               iterator.initializer),
+        saver=tf.compat.v1.train.Saver(max_to_keep=config.keep_checkpoint_max,
+                                       sharded=cluster is not None))
+    if is_chief:
+      model_spec_lib.write_model_spec(spec, config.train_dir,
+                                      source.class_names)
     save_steps = config.save_checkpoint_steps
+    run_options = None
+    if cluster is not None:
+      run_options = tf.compat.v1.RunOptions(
+          timeout_in_ms=int(config.step_timeout * 1000))
+      if not is_chief:
+        _wait_for_chief(server, cluster, config.step_timeout)
     with tf.compat.v1.train.MonitoredTrainingSession(
-        checkpoint_dir=config.train_dir, scaffold=scaffold,
-        hooks=[tf.compat.v1.train.StopAtStepHook(last_step=config.max_steps)],
+        master=server.target if server else '', is_chief=is_chief,
+        checkpoint_dir=config.train_dir if is_chief else None,
+        scaffold=scaffold, hooks=hooks,
         save_checkpoint_steps=save_steps,
         save_checkpoint_secs=None if save_steps else config.save_checkpoint_secs,
         save_summaries_steps=config.save_summaries_steps,
         log_step_count_steps=config.save_summaries_steps,
-        config=_session_config()) as session:
-      start_step = step = int(session.run_step_fn(
-          lambda step_context: step_context.session.run(graph.global_step)))
+        stop_grace_period_secs=5,
+        config=(cluster.session_config() if cluster else
+                tf.compat.v1.ConfigProto(allow_soft_placement=True))
+    ) as session:
+      start_step = step = _read_step(session, ops)
       loss, started = float('nan'), time.time()
       with _Progress(config, start_step) as progress:
         while not session.should_stop():
+          if cluster is not None and not is_chief and _read_step(
+              session, ops) >= config.max_steps:
+            break  # The chief stopped; a sync step would wait forever.
           try:
             step, loss, accuracy = session.run(
-                [graph.step, graph.total_loss, graph.accuracy])
+                [ops.step, ops.total_loss, ops.accuracy], options=run_options)
           except tf.errors.InvalidArgumentError as e:
             if datasets.LABEL_RANGE_MESSAGE in e.message:
               raise datasets.DatasetError(
@@ -371,15 +403,27 @@ def train(config):
                   '(%d classes): %s' % (config.dataset, source.num_classes,
                                         e.message.splitlines()[0])) from None
             raise
+          except tf.errors.DeadlineExceededError:
+            if _read_step(session, ops) >= config.max_steps:
+              break  # The last sync step, left waiting by the chief's stop.
+            raise TrainingError(
+                'a step took longer than step_timeout=%ss; in a cluster this '
+                'means a worker or ps task is down (sync_replicas waits for '
+                'all %d workers); the last checkpoint in %s is intact' % (
+                    config.step_timeout, cluster.num_workers,
+                    config.train_dir)) from None
           progress.update(int(step), loss, accuracy,
                           (step - start_step) * config.batch_size /
                           max(time.time() - started, 1e-9))
+    if cluster is not None:
+      cluster_lib.signal_done(cluster, server)
   elapsed = max(time.time() - started, 1e-9)
   return TrainResult(
-      checkpoint_path=_latest(config.train_dir),
+      checkpoint_path=_latest(config.train_dir) if is_chief else None,
       start_step=start_step, global_step=int(step), resumed=resumed,
       loss=float(loss),
-      images_per_second=(step - start_step) * config.batch_size / elapsed,
+      images_per_second=float((step - start_step) * config.batch_size /
+                              elapsed),
       skipped=dict(source.skipped))
 
 

@@ -90,6 +90,9 @@ def config_from_args(args):
 def run(args):
   from slim_resnet import training  # pylint: disable=g-import-not-at-top
   result = training.train(config_from_args(args))
+  if result.role == 'ps':
+    print('ps task %d done' % args.task_index)
+    return 0
   print('%s at step %d (%s step %d), loss %.4f, %.1f images/s; checkpoint %s'
         % ('resumed and trained' if result.resumed else 'trained',
            result.global_step, 'from' if result.resumed else 'started at',
