@@ -10,7 +10,7 @@ import sys
 
 # name -> module under slim_resnet.commands, imported only when chosen.
 COMMANDS = ('summary', 'classify', 'extract', 'ckpt', 'data', 'train', 'eval',
-            'export')
+            'export', 'convert')
 
 
 def build_parser():

@@ -41,7 +41,8 @@ ARCHITECTURES = collections.OrderedDict(
 DEPTHS = tuple(ARCHITECTURES)
 
 
-def make_blocks(architecture, block_fns, min_base_depth=8, depth_multiplier=1):
+def make_blocks(architecture, block_fns, min_base_depth=8, depth_multiplier=1,
+                stride_in_first_unit=False):
   """The list of `Block`s of one architecture.
 
   Args:
@@ -50,17 +51,24 @@ def make_blocks(architecture, block_fns, min_base_depth=8, depth_multiplier=1):
       returning a resnet_utils.Block, e.g. resnet_v1.BLOCK_FNS.
     min_base_depth: Lower bound of every block's base depth.
     depth_multiplier: Multiplies every block's base depth.
+    stride_in_first_unit: Stride the first unit of blocks 2-4 (torchvision)
+      instead of the last unit of blocks 1-3 (research/slim).
 
   Returns:
     A list of four `Block`s named 'block1'..'block4'.
   """
   block_fn = block_fns[architecture.unit]
+  # A stride moved to the first unit moves to the next block: torchvision's
+  # layer1 has none and layer2..4 stride their first unit, where research/slim
+  # strides the last unit of blocks 1..3.
+  strides = (1,) + BLOCK_STRIDES[:-1] if stride_in_first_unit else BLOCK_STRIDES
   return [
       block_fn('block%d' % (i + 1),
                base_depth=max(int(base * depth_multiplier), min_base_depth),
-               num_units=num_units, stride=stride)
+               num_units=num_units, stride=stride,
+               stride_in_first_unit=stride_in_first_unit)
       for i, (base, num_units, stride) in enumerate(
-          zip(BASE_DEPTHS, architecture.num_units, BLOCK_STRIDES))
+          zip(BASE_DEPTHS, architecture.num_units, strides))
   ]
 
 
@@ -85,6 +93,11 @@ _BUILDER_DOC = """ResNet-{depth} {version} ({unit} units {num_units}).
     depth_multiplier: Multiplies each block's base depth ({base_depths}).
     reuse: Whether the variables are reused; needs `scope`.
     scope: The variable scope, '{name}' by default (the checkpoints' names).
+    stride_in_first_unit: Keyword only. Stride the first unit of each block
+      (and, in basic units, its conv1) instead of the last: torchvision's
+      placement, for converted PyTorch weights (checkpoints.convert_torch).
+    pool_padding: Keyword only. 'SAME' (research/slim) or 'SYMMETRIC'
+      (torchvision, Keras); see resnet_utils.root_max_pool.
 
   Returns:
     net: Logits [batch, num_classes] (see {version}()).
@@ -110,7 +123,8 @@ def make_builder(version, depth, net_fn, block_fns):
     fn(inputs, num_classes=None, is_training=True, global_pool=True,
        output_stride=None, spatial_squeeze=True,
        store_non_strided_activations=False, min_base_depth=8,
-       depth_multiplier=1, reuse=None, scope='<version>_<depth>')
+       depth_multiplier=1, reuse=None, scope='<version>_<depth>', *,
+       stride_in_first_unit=False, pool_padding='SAME')
     -> (net, end_points), with attributes default_image_size and architecture.
   """
   architecture = ARCHITECTURES[depth]
@@ -126,14 +140,17 @@ def make_builder(version, depth, net_fn, block_fns):
               min_base_depth=8,
               depth_multiplier=1,
               reuse=None,
-              scope=name):
+              scope=name,
+              *,
+              stride_in_first_unit=False,
+              pool_padding='SAME'):
     blocks = make_blocks(architecture, block_fns, min_base_depth,
-                         depth_multiplier)
+                         depth_multiplier, stride_in_first_unit)
     return net_fn(inputs, blocks, num_classes, is_training,
                   global_pool=global_pool, output_stride=output_stride,
                   include_root_block=True, spatial_squeeze=spatial_squeeze,
                   store_non_strided_activations=store_non_strided_activations,
-                  reuse=reuse, scope=scope)
+                  reuse=reuse, scope=scope, pool_padding=pool_padding)
 
   builder.__name__ = builder.__qualname__ = name
   builder.__module__ = net_fn.__module__

@@ -38,7 +38,8 @@ class Block(collections.namedtuple('Block', ['scope', 'unit_fn', 'args'])):
   """
 
 
-def make_block(scope, unit_fn, unit_args, num_units, stride):
+def make_block(scope, unit_fn, unit_args, num_units, stride,
+               stride_in_first_unit=False):
   """A `Block` of num_units identical units, the stride in the last one.
 
   Args:
@@ -47,12 +48,15 @@ def make_block(scope, unit_fn, unit_args, num_units, stride):
     unit_args: The kwargs of every unit but the stride.
     num_units: The number of units.
     stride: The stride of the last unit; the others have stride 1.
+    stride_in_first_unit: Put the stride in the first unit instead
+      (torchvision's and Keras ResNet50's placement).
 
   Returns:
     A `Block`.
   """
-  return Block(scope, unit_fn, [dict(unit_args, stride=1)] * (num_units - 1) +
-               [dict(unit_args, stride=stride)])
+  strides = [1] * num_units
+  strides[0 if stride_in_first_unit else -1] = stride
+  return Block(scope, unit_fn, [dict(unit_args, stride=s) for s in strides])
 
 
 def check_inputs(inputs):
@@ -353,10 +357,38 @@ def classification_head(net, end_points, num_classes, global_pool,
   return net, end_points
 
 
+POOL_PADDINGS = ('SAME', 'SYMMETRIC')
+
+
+def root_max_pool(net, padding='SAME'):
+  """pool1: 3x3 max pool, stride 2.
+
+  Args:
+    net: [batch, height, width, channels].
+    padding: 'SAME' (research/slim's) or 'SYMMETRIC': one row and column of
+      zeros on every side, then a VALID pool. The two differ in which pixels
+      each window covers (SAME on an even size pads only after). SYMMETRIC is
+      torchvision's (it pads -inf, the same after a ReLU) and Keras
+      ResNet/ResNetV2's (ZeroPadding2D(1) then MaxPooling2D).
+
+  Raises:
+    ValueError: For another padding.
+  """
+  if padding == 'SAME':
+    return slim.max_pool2d(net, [3, 3], stride=2, scope='pool1')
+  if padding != 'SYMMETRIC':
+    raise ValueError('pool_padding must be one of %s; got %r' % (
+        POOL_PADDINGS, padding))
+  net = tf.pad(net, [[0, 0], [1, 1], [1, 1], [0, 0]])
+  return slim.max_pool2d(net, [3, 3], stride=2, padding='VALID',
+                         scope='pool1')
+
+
 def resnet(inputs, blocks, unit_fns, num_classes=None, is_training=True,
            global_pool=True, output_stride=None, include_root_block=True,
            spatial_squeeze=True, store_non_strided_activations=False,
-           reuse=None, scope=None, default_scope='resnet', preactivation=False):
+           reuse=None, scope=None, default_scope='resnet', preactivation=False,
+           pool_padding='SAME'):
   """Generator shared by resnet_v1() and resnet_v2(); see their docstrings.
 
   Args:
@@ -369,6 +401,9 @@ def resnet(inputs, blocks, unit_fns, num_classes=None, is_training=True,
     preactivation: False for v1 (BN + ReLU after conv1). True for v2: conv1
       has no BN or activation (its bias is kept) and a final 'postnorm'
       BN + ReLU follows the last block, cf. the Appendix of [2].
+    pool_padding: 'SAME' (research/slim: pool1 pads 0 before and 1 after on
+      even sizes) or 'SYMMETRIC' (pads 1 zero on each side, then VALID, as
+      torchvision and Keras do; see root_max_pool).
 
   Returns:
     net, end_points: as in resnet_v1.resnet_v1().
@@ -393,7 +428,7 @@ def resnet(inputs, blocks, unit_fns, num_classes=None, is_training=True,
                        if preactivation else contextlib.nullcontext())
           with root_conv:
             net = conv2d_same(net, 64, 7, stride=2, scope='conv1')
-          net = slim.max_pool2d(net, [3, 3], stride=2, scope='pool1')
+          net = root_max_pool(net, pool_padding)
         net = stack_blocks_dense(net, blocks, output_stride,
                                  store_non_strided_activations)
         if preactivation:

@@ -112,7 +112,8 @@ def basic(inputs,
           rate=1,
           outputs_collections=None,
           scope=None,
-          use_bounded_activations=False):
+          use_bounded_activations=False,
+          stride_in_conv1=False):
   """Basic residual unit (two 3x3 convolutions) with BN after convolutions.
 
   The unit of ResNet-18 and ResNet-34 in [1]: conv1 3x3 (BN, ReLU), conv2 3x3
@@ -134,16 +135,19 @@ def basic(inputs,
     outputs_collections: Collection to add the ResNet unit output.
     scope: Optional variable_scope, 'basic_v1' by default.
     use_bounded_activations: Whether or not to use bounded activations.
+    stride_in_conv1: Stride conv1 instead of conv2 (torchvision's
+      BasicBlock).
 
   Returns:
     The ResNet unit's output, [batch, height / stride, width / stride, depth].
   """
   with tf.compat.v1.variable_scope(scope, 'basic_v1', [inputs]) as sc:
     shortcut = _shortcut(inputs, depth, stride, use_bounded_activations)
-    residual = resnet_utils.conv2d_same(inputs, depth, 3, 1, rate=rate,
+    stride1, stride2 = (stride, 1) if stride_in_conv1 else (1, stride)
+    residual = resnet_utils.conv2d_same(inputs, depth, 3, stride1, rate=rate,
                                         scope='conv1')
     with slim.arg_scope([slim.conv2d], activation_fn=None):
-      residual = resnet_utils.conv2d_same(residual, depth, 3, stride,
+      residual = resnet_utils.conv2d_same(residual, depth, 3, stride2,
                                           rate=rate, scope='conv2')
     output = _merge(shortcut, residual, use_bounded_activations)
     return slim.utils.collect_named_outputs(outputs_collections, sc.name,
@@ -160,7 +164,8 @@ def resnet_v1(inputs,
               spatial_squeeze=True,
               store_non_strided_activations=False,
               reuse=None,
-              scope=None):
+              scope=None,
+              pool_padding='SAME'):
   """Generator for v1 ResNet models.
 
   This function generates a family of ResNet v1 models. See the resnet_v1_*()
@@ -208,6 +213,8 @@ def resnet_v1(inputs,
     reuse: whether or not the network and its variables should be reused. To be
       able to reuse 'scope' must be given.
     scope: Optional variable_scope, 'resnet_v1' by default.
+    pool_padding: 'SAME' (research/slim) or 'SYMMETRIC' (torchvision, Keras);
+      see resnet_utils.root_max_pool.
 
   Returns:
     net: A rank-4 tensor of size [batch, height_out, width_out, channels_out].
@@ -234,11 +241,13 @@ def resnet_v1(inputs,
       spatial_squeeze=spatial_squeeze,
       store_non_strided_activations=store_non_strided_activations,
       reuse=reuse, scope=scope, default_scope='resnet_v1',
+      pool_padding=pool_padding,
       preactivation=False)
 resnet_v1.default_image_size = configs.DEFAULT_IMAGE_SIZE
 
 
-def resnet_v1_block(scope, base_depth, num_units, stride):
+def resnet_v1_block(scope, base_depth, num_units, stride,
+                    stride_in_first_unit=False):
   """Helper function for creating a resnet_v1 bottleneck block.
 
   Args:
@@ -247,16 +256,19 @@ def resnet_v1_block(scope, base_depth, num_units, stride):
     num_units: The number of units in the block.
     stride: The stride of the block, implemented as a stride in the last unit.
       All other units have stride=1.
+    stride_in_first_unit: Put the stride in the first unit instead.
 
   Returns:
     A resnet_v1 bottleneck block; each unit outputs base_depth * 4 channels.
   """
   return resnet_utils.make_block(
       scope, bottleneck, {'depth': base_depth * 4,
-                          'depth_bottleneck': base_depth}, num_units, stride)
+                          'depth_bottleneck': base_depth}, num_units, stride,
+      stride_in_first_unit)
 
 
-def resnet_v1_basic_block(scope, base_depth, num_units, stride):
+def resnet_v1_basic_block(scope, base_depth, num_units, stride,
+                          stride_in_first_unit=False):
   """Helper function for creating a resnet_v1 basic-unit block (ResNet-18/34).
 
   Args:
@@ -264,12 +276,17 @@ def resnet_v1_basic_block(scope, base_depth, num_units, stride):
     base_depth: The depth of both convolutions of each unit and of its output.
     num_units: The number of units in the block.
     stride: The stride of the block, implemented as a stride in the last unit.
+    stride_in_first_unit: Put the stride in the first unit instead (and on
+      its conv1: torchvision's BasicBlock).
 
   Returns:
     A resnet_v1 basic block.
   """
-  return resnet_utils.make_block(scope, basic, {'depth': base_depth},
-                                 num_units, stride)
+  unit_args = {'depth': base_depth}
+  if stride_in_first_unit:
+    unit_args['stride_in_conv1'] = True
+  return resnet_utils.make_block(scope, basic, unit_args, num_units, stride,
+                                 stride_in_first_unit)
 
 
 BLOCK_FNS = {'bottleneck': resnet_v1_block, 'basic': resnet_v1_basic_block}

@@ -136,7 +136,8 @@ def resnet_v2(inputs,
               spatial_squeeze=True,
               store_non_strided_activations=False,
               reuse=None,
-              scope=None):
+              scope=None,
+              pool_padding='SAME'):
   """Generator for v2 (preactivation) ResNet models.
 
   The arguments, return values and errors are those of resnet_v1.resnet_v1().
@@ -159,6 +160,8 @@ def resnet_v2(inputs,
       output before its last subsampling.
     reuse: Whether the variables are reused; needs `scope`.
     scope: Optional variable_scope, 'resnet_v2' by default.
+    pool_padding: 'SAME' (research/slim) or 'SYMMETRIC' (torchvision, Keras);
+      see resnet_utils.root_max_pool.
 
   Returns:
     net: Logits, or the (pooled) features when num_classes is 0 or None.
@@ -177,11 +180,13 @@ def resnet_v2(inputs,
       spatial_squeeze=spatial_squeeze,
       store_non_strided_activations=store_non_strided_activations,
       reuse=reuse, scope=scope, default_scope='resnet_v2',
+      pool_padding=pool_padding,
       preactivation=True)
 resnet_v2.default_image_size = configs.DEFAULT_IMAGE_SIZE
 
 
-def resnet_v2_block(scope, base_depth, num_units, stride):
+def resnet_v2_block(scope, base_depth, num_units, stride,
+                    stride_in_first_unit=False):
   """Helper function for creating a resnet_v2 bottleneck block.
 
   Args:
@@ -190,16 +195,19 @@ def resnet_v2_block(scope, base_depth, num_units, stride):
     num_units: The number of units in the block.
     stride: The stride of the block, implemented as a stride in the last unit.
       All other units have stride=1.
+    stride_in_first_unit: Put the stride in the first unit instead.
 
   Returns:
     A resnet_v2 bottleneck block; each unit outputs base_depth * 4 channels.
   """
   return resnet_utils.make_block(
       scope, bottleneck, {'depth': base_depth * 4,
-                          'depth_bottleneck': base_depth}, num_units, stride)
+                          'depth_bottleneck': base_depth}, num_units, stride,
+      stride_in_first_unit)
 
 
-def resnet_v2_basic_block(scope, base_depth, num_units, stride):
+def resnet_v2_basic_block(scope, base_depth, num_units, stride,
+                          stride_in_first_unit=False):
   """Helper function for creating a resnet_v2 basic-unit block (ResNet-18/34).
 
   Args:
@@ -207,12 +215,13 @@ def resnet_v2_basic_block(scope, base_depth, num_units, stride):
     base_depth: The depth of both convolutions of each unit and of its output.
     num_units: The number of units in the block.
     stride: The stride of the block, implemented as a stride in the last unit.
+    stride_in_first_unit: Put the stride in the first unit instead.
 
   Returns:
     A resnet_v2 basic block.
   """
   return resnet_utils.make_block(scope, basic, {'depth': base_depth},
-                                 num_units, stride)
+                                 num_units, stride, stride_in_first_unit)
 
 
 BLOCK_FNS = {'bottleneck': resnet_v2_block, 'basic': resnet_v2_basic_block}
