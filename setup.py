@@ -25,7 +25,8 @@ setuptools.setup(
     extras_require={
         'cpu': ['tensorflow-cpu==2.21.*', 'tf-keras==2.21.*'],
         'gpu': ['tensorflow[and-cuda]==2.21.*', 'tf-keras==2.21.*'],
-        'test': ['pytest', 'scikit-learn'],
+        # torch: the PyTorch converter's tests (a CPU build from local files).
+        'test': ['pytest', 'scikit-learn', 'torch==2.13.0'],
     },
     entry_points={'console_scripts': ['slim-resnet=slim_resnet.cli:main']},
 )
