@@ -382,7 +382,7 @@ def train(config):
         save_checkpoint_secs=None if save_steps else config.save_checkpoint_secs,
         save_summaries_steps=config.save_summaries_steps,
         log_step_count_steps=config.save_summaries_steps,
-        stop_grace_period_secs=5,
+        stop_grace_period_secs=2,
         config=(cluster.session_config() if cluster else
                 tf.compat.v1.ConfigProto(allow_soft_placement=True))
     ) as session:

@@ -173,7 +173,7 @@ def start_cluster(sample, train_dir, extra, max_steps):
           '--ps-hosts', ps, '--worker-hosts', '%s,%s' % (w0, w1),
           '--batch-size', '8', '--max-steps', str(max_steps),
           '--save-checkpoint-steps', '5', '--no-progress',
-          '--log-every-n-steps', '1', '--ps-idle-timeout', '10',
+          '--log-every-n-steps', '1', '--ps-idle-timeout', '30',
           '--step-timeout', '30'] + extra
   env = dict(os.environ, PYTHONPATH=ROOT)
   logs = {}
