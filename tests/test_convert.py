@@ -135,6 +135,7 @@ def test_torch_logits(tmp_path, model, block, layers, width):
   assert report.model_options == {'stride_in_first_unit': True,
                                   'pool_padding': 'SYMMETRIC'}
   assert report.num_classes == 6
+  assert model_spec.resolve_model(prefix).preprocessing == 'torchvision'
   assert all(r == 'a counter, not a weight' for r in report.ignored.values())
   got = slim_logits(prefix, model, 6, images)
   np.testing.assert_allclose(got, want, rtol=1e-4,
@@ -187,6 +188,7 @@ def test_keras_resnet50v2_logits(tmp_path, keras_resnet50v2):
   prefix = str(tmp_path / 'out' / 'model.ckpt')
   report = convert_keras.convert_keras(path, 'resnet_v2_50', prefix)
   assert report.ignored == {}
+  assert model_spec.resolve_model(prefix).preprocessing == 'inception'
   assert len(report.mapped) == 272  # 103 layers' weights, BN as 4 each
   got = slim_logits(prefix, 'resnet_v2_50', 7, images)
   np.testing.assert_allclose(got, want, rtol=1e-4,

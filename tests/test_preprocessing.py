@@ -115,6 +115,17 @@ def test_grayscale_and_rgba_inputs(name, channels):
                                atol=1e-4)
 
 
+def test_torchvision_normalization_by_hand():
+  """ToTensor + Normalize(mean, std) of the central crop, computed here."""
+  image = mesh(4, 6)
+  out, = run(lambda im: preprocessing.get_preprocessing('torchvision')(
+      im, 2, 2, resize_side_min=4), image)
+  crop = image[1:3, 2:4].astype(np.float64) / 255.0
+  want = (crop - np.array([0.485, 0.456, 0.406])) / np.array(
+      [0.229, 0.224, 0.225])
+  np.testing.assert_allclose(out, want, atol=1e-5)
+
+
 def test_factory_table_and_errors():
   assert preprocessing.preprocessing_name('resnet_v1_50') == 'vgg'
   assert preprocessing.preprocessing_name('resnet_v2_152') == 'vgg'

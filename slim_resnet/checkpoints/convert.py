@@ -35,6 +35,8 @@ class ConversionReport(object):
     model: The slim model name, e.g. 'resnet_v1_50'.
     num_classes: Logits size (None: no logits).
     model_options: Builder keyword arguments the weights need.
+    preprocessing: What the source framework fed its model (a
+      preprocessing_factory name), written to model_spec.json.
     mapped: (source name, slim name, shape) per converted tensor.
     ignored: {source name: reason} of source tensors not converted.
     notes: Adjustments made (e.g. batch-norm epsilon).
@@ -45,6 +47,7 @@ class ConversionReport(object):
   model: str
   num_classes: Optional[int]
   model_options: dict
+  preprocessing: Optional[str] = None
   mapped: List[Tuple[str, str, tuple]] = dataclasses.field(default_factory=list)
   ignored: Dict[str, str] = dataclasses.field(default_factory=dict)
   notes: List[str] = dataclasses.field(default_factory=list)
@@ -134,7 +137,8 @@ def save_converted(values, report, out_prefix):
       checkpoint_path=out_prefix, model=report.model,
       num_classes=report.num_classes,
       image_size=nets_factory.get_network(report.model).default_image_size,
-      preprocessing=preprocessing_factory.preprocessing_name(report.model),
+      preprocessing=report.preprocessing or
+      preprocessing_factory.preprocessing_name(report.model),
       model_options=dict(report.model_options))
   model_spec_lib.write_model_spec(spec, os.path.dirname(
       os.path.abspath(out_prefix)))

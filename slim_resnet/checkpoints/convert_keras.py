@@ -107,8 +107,10 @@ def convert_keras_weights(layers, model, source='in memory'):
   values = {}
   num_classes = (layers['predictions'][0].shape[1] if 'predictions' in layers
                  else None)
+  # Keras' resnet_v2.preprocess_input scales to -1..1, as inception's does.
   report = convert.ConversionReport('keras %s' % source, model, num_classes,
-                                    dict(MODEL_OPTIONS))
+                                    dict(MODEL_OPTIONS),
+                                    preprocessing='inception')
   for name, weights in layers.items():
     scope, kind = _slim_scope(name, model)
     if scope is None:

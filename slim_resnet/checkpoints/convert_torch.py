@@ -15,9 +15,8 @@ Names: conv1/bn1 -> conv1; layer<b>.<u>.conv<k>/bn<k> ->
 block<b>/unit_<u+1>/{basic,bottleneck}_v1/conv<k>; downsample.0/.1 ->
 shortcut; fc -> logits. num_batches_tracked is ignored.
 
-Note: torchvision's own weights expect its preprocessing (RGB in 0..1,
-normalized by ImageNet mean and std), not the vgg preprocessing the
-model_spec.json names by default.
+model_spec.json names 'torchvision' preprocessing (RGB in 0..1, normalized
+by ImageNet's mean and std), what torchvision's weights expect.
 """
 import os
 
@@ -97,7 +96,8 @@ def convert_state_dict(state_dict, model, source='in memory'):
   values = {}
   num_classes = state['fc.weight'].shape[0] if 'fc.weight' in state else None
   report = convert.ConversionReport('torch %s' % source, model, num_classes,
-                                    dict(MODEL_OPTIONS))
+                                    dict(MODEL_OPTIONS),
+                                    preprocessing='torchvision')
   missing = []
   for torch_conv, torch_bn, scope in name_map(model):
     weight = torch_conv + '.weight'

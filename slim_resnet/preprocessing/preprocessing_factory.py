@@ -10,11 +10,14 @@ names each official checkpoint's own preprocessing, so prefer it
 import functools
 
 from slim_resnet.preprocessing import inception_preprocessing
+from slim_resnet.preprocessing import torchvision_preprocessing
 from slim_resnet.preprocessing import vgg_preprocessing
 
 PREPROCESSING = {
     'vgg': vgg_preprocessing,
     'inception': inception_preprocessing,
+    # Weights converted from PyTorch (checkpoints.convert_torch).
+    'torchvision': torchvision_preprocessing,
 }
 
 # research/slim's nets_factory names -> preprocessing, plus our 18/34.
