@@ -13,7 +13,10 @@ DATA/<class_name>/<images> (split per class into train and validation with
 convert`. C is a manifest name or checkpoint path (omit it and give --model to
 train from scratch). Scopes are comma-separated. Running the same command
 again resumes from DIR's latest checkpoint. DIR then works as --checkpoint for
-`eval`, `export`, `classify` and `extract`. Every option: --help.
+`eval`, `export`, `classify` and `extract`. --num-clones N trains N towers;
+--job-name ps|worker --task-index I --ps-hosts H,... --worker-hosts H,... (or
+TF_CONFIG) runs the same command as one task of a cluster. Every option:
+--help.
 """
 import dataclasses
 
@@ -35,6 +38,18 @@ _HELP = {
                              '--save-checkpoint-secs)',
     'split': 'train, validation or all',
     'preprocessing_options': 'JSON keyword arguments of the preprocessing',
+    'num_clones': 'model replicas (towers) on this machine; each takes '
+                  'batch-size / N images',
+    'clone_on_cpu': 'put the clones on the CPU (else clone i on GPU i)',
+    'job_name': 'ps or worker, in a cluster (or set TF_CONFIG)',
+    'task_index': 'this task\'s index in its job; worker 0 is the chief',
+    'ps_hosts': 'comma-separated host:port of the ps tasks',
+    'worker_hosts': 'comma-separated host:port of the workers',
+    'sync_replicas': 'synchronous updates across workers '
+                     '(SyncReplicasOptimizer)',
+    'ps_idle_timeout': 'a ps task stops this many seconds after the first '
+                       'worker is done',
+    'step_timeout': 'in a cluster: a step waiting longer stops with an error',
 }
 _REQUIRED = ('train_dir', 'dataset')
 
