@@ -180,6 +180,14 @@ def build_train_ops(config, spec, images, labels, deploy, num_examples,
                                                  config.trainable_scopes)):
     train_op = optimizer.apply_gradients(grads_and_vars,
                                          global_step=global_step)
+  if config.moving_average_decay:
+    # research/slim: shadows of the model variables, decay ramped up by the
+    # step (num_updates), updated after the weights.
+    averages = tf.compat.v1.train.ExponentialMovingAverage(
+        config.moving_average_decay, global_step)
+    with tf.control_dependencies([train_op]), \
+        tf.compat.v1.device(variables_device):
+      train_op = averages.apply(slim.get_model_variables())
   with tf.control_dependencies([train_op]):
     step = tf.identity(global_step.read_value())
   return TrainOps(global_step, total_loss, cross_entropy, accuracy,

@@ -82,6 +82,9 @@ class TrainConfig(object):
       opt_epsilon: Optimizer parameters (research/slim's defaults).
     weight_decay: L2 through resnet_arg_scope.
     label_smoothing: Of the one-hot labels.
+    moving_average_decay: If set, keep ExponentialMovingAverage shadows
+      ('<name>/ExponentialMovingAverage') of the model variables, updated
+      after each step, for `eval --moving-averages` (research/slim's flag).
     batch_norm_decay: Moving-average decay of batch norm.
     freeze_batch_norm: Batch norm in inference mode while training.
     save_checkpoint_steps / save_checkpoint_secs: Save interval (steps win
@@ -136,6 +139,7 @@ class TrainConfig(object):
   opt_epsilon: float = 1.0
   weight_decay: float = 0.00004
   label_smoothing: float = 0.0
+  moving_average_decay: Optional[float] = None
   batch_norm_decay: float = 0.997
   freeze_batch_norm: bool = False
   save_checkpoint_steps: Optional[int] = None

@@ -227,3 +227,18 @@ def test_resumes_after_sigkill(records, tmp_path):
       saved_step + 5, saved_step) in out.stdout
   assert values(tf.train.latest_checkpoint(str(train_dir)))[
       'global_step'] == saved_step + 5
+
+
+def test_moving_averages_are_kept_and_evaluated(folder, tmp_path):
+  result = training.train(config(tmp_path, folder, max_steps=3,
+                                 moving_average_decay=0.5))
+  after = values(result.checkpoint_path)
+  name = SCOPE + '/block1/unit_1/basic_v1/conv1/weights'
+  shadow = after[name + '/ExponentialMovingAverage']
+  assert shadow.shape == after[name].shape
+  assert not np.array_equal(shadow, after[name])  # Lags the weights.
+  plain = evaluation.evaluate(str(tmp_path), folder, progress=False)
+  averaged = evaluation.evaluate(str(tmp_path), folder, progress=False,
+                                 restore_moving_averages=True)
+  assert plain.num_examples == averaged.num_examples == 100
+  assert plain.loss != averaged.loss
