@@ -359,8 +359,12 @@ def train(config):
             total_num_replicas=cluster.num_workers)
         hooks.append(sync.make_session_run_hook(is_chief))
         return sync
+    # Only the exponential schedule needs the epoch size (counting records
+    # of a large TFRecord set takes a while).
+    num_examples = (source.num_examples
+                    if config.learning_rate_schedule == 'exponential' else 0)
     ops = train_graph.build_train_ops(config, spec, images, labels, deploy,
-                                      source.num_examples, wrapper)
+                                      num_examples, wrapper)
     _summaries(ops)
     scaffold = tf.compat.v1.train.Scaffold(
         init_fn=None if resumed else _init_fn(config, spec),
