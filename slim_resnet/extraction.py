@@ -20,22 +20,14 @@ import shutil
 import numpy as np
 import tqdm
 
+from slim_resnet import files
+
 POOLING = ('avg', 'max')
 INDEX = 'index.json'
 
 
 class ExtractionError(ValueError):
   """An output that exists already, or a resume that does not match."""
-
-
-def _atomic_write(path, write):
-  """Calls write(file) on `path.tmp`, then renames it to `path`."""
-  tmp = path + '.tmp'
-  with open(tmp, 'wb') as f:
-    write(f)
-    f.flush()
-    os.fsync(f.fileno())
-  os.replace(tmp, path)
 
 
 def pool(value, pooling):
@@ -103,7 +95,7 @@ class ShardWriter(object):
       arrays = {k: pool(outputs[k], self.index['pooling'])
                 for k in self.index['end_points']}
       arrays['paths'] = np.array(paths)
-      _atomic_write(os.path.join(self.directory, name),
+      files.atomic_write(os.path.join(self.directory, name),
                     lambda f: np.savez(f, **_safe_keys(arrays)))
       self.index['shards'].append({'file': name, 'count': len(paths)})
       self.index['done'] += list(paths)
@@ -111,7 +103,7 @@ class ShardWriter(object):
     self._done.update(paths)
     self._done.update(p for p, _ in failures)
     data = json.dumps(self.index, indent=1).encode('utf-8')
-    _atomic_write(os.path.join(self.directory, INDEX), lambda f: f.write(data))
+    files.atomic_write(os.path.join(self.directory, INDEX), lambda f: f.write(data))
 
   def load_all(self):
     """All shards joined: dict end_point -> array, plus 'paths'."""
@@ -209,7 +201,7 @@ def extract_to_files(extractor, paths, out, end_points=None, pooling=None,
     features['__index__'] = np.array(json.dumps(
         {'end_points': end_points, 'pooling': pooling,
          'failed': writer.index['failed']}))
-    _atomic_write(out, lambda f: np.savez(f, **features))
+    files.atomic_write(out, lambda f: np.savez(f, **features))
     shutil.rmtree(directory)
   return {'done': len(writer.index['done']),
           'failed': dict(writer.index['failed']), 'out': out}

@@ -16,6 +16,7 @@ import json
 import os
 from typing import Optional
 
+from slim_resnet import files
 from slim_resnet import labels as labels_lib
 from slim_resnet.checkpoints import fetch
 from slim_resnet.checkpoints import errors
@@ -94,13 +95,9 @@ def write_model_spec(spec, directory, class_names=None):
   fields['labels'] = SPEC_LABELS_FILE if names else None
   path = os.path.join(directory, SPEC_FILE)
   if names:
-    labels_path = os.path.join(directory, SPEC_LABELS_FILE)
-    with open(labels_path + '.tmp', 'w', encoding='utf-8') as f:
-      f.writelines('%s\n' % name for name in names)
-    os.replace(labels_path + '.tmp', labels_path)
-  with open(path + '.tmp', 'w', encoding='utf-8') as f:
-    json.dump(fields, f, indent=2, sort_keys=True)
-  os.replace(path + '.tmp', path)
+    files.atomic_write_text(os.path.join(directory, SPEC_LABELS_FILE),
+                            ''.join('%s\n' % name for name in names))
+  files.atomic_write_text(path, json.dumps(fields, indent=2, sort_keys=True))
   return path
 
 

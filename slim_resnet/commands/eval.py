@@ -60,10 +60,8 @@ def format_result(result):
 
 
 def _write(path, value):
-  import os  # pylint: disable=g-import-not-at-top
-  with open(path + '.tmp', 'w', encoding='utf-8') as f:
-    json.dump(value, f, indent=2)
-  os.replace(path + '.tmp', path)
+  from slim_resnet import files  # pylint: disable=g-import-not-at-top
+  files.atomic_write_text(path, json.dumps(value, indent=2))
 
 
 def run(args):

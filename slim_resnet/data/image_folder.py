@@ -9,6 +9,7 @@ import os
 
 import numpy as np
 
+from slim_resnet import files
 from slim_resnet import images as images_lib
 
 Examples = collections.namedtuple('Examples',
@@ -90,9 +91,8 @@ def write_image_folder(images, labels, class_names, root):
     folder = os.path.join(root, class_names[int(label)])
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, '%05d.png' % i)
-    Image.fromarray(np.asarray(image, np.uint8)).save(path + '.tmp',
-                                                      format='PNG')
-    os.replace(path + '.tmp', path)
+    picture = Image.fromarray(np.asarray(image, np.uint8))
+    files.atomic_write(path, lambda f: picture.save(f, format='PNG'))
     paths.append(path)
   return Examples(paths, np.asarray(labels, np.int64), list(class_names))
 

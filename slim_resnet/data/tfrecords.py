@@ -20,6 +20,7 @@ import os
 import numpy as np
 from PIL import Image
 
+from slim_resnet import files
 from slim_resnet import images as images_lib
 from slim_resnet.data import image_folder
 import tensorflow as tf
@@ -77,9 +78,8 @@ def encode_for_record(path):
 def write_label_file(class_names, directory):
   """Writes 'id:class_name' lines to directory/labels.txt (atomically)."""
   path = os.path.join(directory, LABELS_FILE)
-  with open(path + '.tmp', 'w', encoding='utf-8') as f:
-    f.writelines('%d:%s\n' % (i, name) for i, name in enumerate(class_names))
-  os.replace(path + '.tmp', path)
+  files.atomic_write_text(path, ''.join(
+      '%d:%s\n' % (i, name) for i, name in enumerate(class_names)))
   return path
 
 
