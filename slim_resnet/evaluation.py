@@ -25,7 +25,6 @@ from slim_resnet.checkpoints import model_spec as model_spec_lib
 from slim_resnet.checkpoints import restorer
 from slim_resnet.data import datasets
 from slim_resnet import nets_factory
-from slim_resnet.preprocessing import preprocessing_factory
 import tensorflow as tf
 
 
@@ -112,12 +111,8 @@ class _EvalGraph(object):
   def __init__(self, spec, source, batch_size, device):
     self.graph = tf.Graph()
     with self.graph.as_default():
-      fn = preprocessing_factory.get_preprocessing(spec.preprocessing)
-      size = spec.image_size
       with tf.device('/cpu:0'):
-        dataset = source.batches(
-            lambda image: fn(image, size, size, **spec.preprocessing_options),
-            batch_size)
+        dataset = source.batches(spec.preprocessing_fn(), batch_size)
         self.iterator = tf.compat.v1.data.make_initializable_iterator(dataset)
         images, self.labels = self.iterator.get_next()
       network_fn = nets_factory.get_network_fn(spec.model, spec.num_classes)

@@ -38,7 +38,6 @@ from slim_resnet import nets_factory
 from slim_resnet import optimize
 from slim_resnet.checkpoints import model_spec as model_spec_lib
 from slim_resnet.checkpoints import restorer
-from slim_resnet.preprocessing import preprocessing_factory
 import tensorflow as tf
 
 INPUT_TYPES = ('images', 'image_bytes')
@@ -81,12 +80,12 @@ def _preprocessed_images(spec, input_type):
                                       name='images')
     return images, images
   encoded = tf.compat.v1.placeholder(tf.string, [None], name='image_bytes')
-  fn = preprocessing_factory.get_preprocessing(spec.preprocessing)
+  preprocess = spec.preprocessing_fn()
 
   def decode_and_preprocess(data):
     image = tf.io.decode_image(data, channels=3, expand_animations=False)
     image.set_shape([None, None, 3])
-    return fn(image, size, size, **spec.preprocessing_options)
+    return preprocess(image)
   images = tf.map_fn(decode_and_preprocess, encoded,
                      fn_output_signature=tf.float32)
   images.set_shape([None, size, size, 3])

@@ -20,7 +20,6 @@ from slim_resnet import images as images_lib
 from slim_resnet import nets_factory
 from slim_resnet.checkpoints import model_spec as model_spec_lib
 from slim_resnet.checkpoints import restorer as restore_lib
-from slim_resnet.preprocessing import preprocessing_factory
 import tensorflow as tf
 
 Batch = collections.namedtuple('Batch', ['paths', 'outputs', 'errors'])
@@ -69,9 +68,7 @@ class FeatureExtractor(object):
   # Graph construction.
 
   def _preprocess(self, image):
-    fn = preprocessing_factory.get_preprocessing(self.spec.preprocessing)
-    size = self.spec.image_size
-    return fn(image, size, size, **self.spec.preprocessing_options)
+    return self.spec.preprocessing_fn()(image)
 
   def _build_preprocessing(self):
     """One raw image in, one preprocessed image out (arrays in memory)."""

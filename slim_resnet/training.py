@@ -211,13 +211,12 @@ def model_spec_for(config, num_classes):
 
 def training_preprocessing(spec):
   """preprocess_fn(image) of the training graph (random crop and flip)."""
-  options = dict(spec.preprocessing_options)
+  options = spec.preprocessing_options
   if (preprocessing_factory.preprocessing_name(spec.preprocessing) == 'vgg' and
       'resize_side_min' in options and 'resize_side_max' not in options):
-    options['resize_side_max'] = options['resize_side_min']
-  fn = preprocessing_factory.get_preprocessing(spec.preprocessing,
-                                               is_training=True)
-  return lambda image: fn(image, spec.image_size, spec.image_size, **options)
+    return spec.preprocessing_fn(
+        is_training=True, resize_side_max=options['resize_side_min'])
+  return spec.preprocessing_fn(is_training=True)
 
 
 def _check_resume(train_dir, spec):

@@ -63,6 +63,17 @@ class ModelSpec(object):
   def scope(self):
     return self.model
 
+  def preprocessing_fn(self, is_training=False, **options):
+    """fn(image [height, width, channels]) -> float32 [image_size,
+    image_size, 3]: the checkpoint's preprocessing with its options
+    (preprocessing_options, updated by **options)."""
+    from slim_resnet.preprocessing import preprocessing_factory  # pylint: disable=g-import-not-at-top
+    fn = preprocessing_factory.get_preprocessing(self.preprocessing,
+                                                 is_training=is_training)
+    options = dict(self.preprocessing_options, **options)
+    size = self.image_size
+    return lambda image: fn(image, size, size, **options)
+
   def labels(self):
     """One label per logit (num_classes of them)."""
     if self.labels_source == 'imagenet':
