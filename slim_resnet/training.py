@@ -200,13 +200,7 @@ def model_spec_for(config, num_classes):
     raise TrainingError('give a checkpoint to fine-tune from, or a model to '
                         'train from scratch (one of: %s)' % ', '.join(
                             nets_factory.list_networks()))
-  network = nets_factory.get_network(config.model)
-  fields = dict(checkpoint_path=None, model=config.model,
-                image_size=network.default_image_size,
-                preprocessing=preprocessing_factory.preprocessing_name(
-                    config.model))
-  fields.update(overrides)
-  return model_spec_lib.ModelSpec(**fields)
+  return model_spec_lib.spec_for_model(**overrides)
 
 
 def training_preprocessing(spec):

@@ -131,15 +131,11 @@ def save_converted(values, report, out_prefix):
       if os.path.exists(out_prefix + suffix):
         os.remove(out_prefix + suffix)
     raise
-  from slim_resnet import nets_factory  # pylint: disable=g-import-not-at-top
-  from slim_resnet.preprocessing import preprocessing_factory  # pylint: disable=g-import-not-at-top
-  spec = model_spec_lib.ModelSpec(
-      checkpoint_path=out_prefix, model=report.model,
-      num_classes=report.num_classes,
-      image_size=nets_factory.get_network(report.model).default_image_size,
-      preprocessing=report.preprocessing or
-      preprocessing_factory.preprocessing_name(report.model),
-      model_options=dict(report.model_options))
+  fields = dict(checkpoint_path=out_prefix, num_classes=report.num_classes,
+                model_options=dict(report.model_options))
+  if report.preprocessing:
+    fields['preprocessing'] = report.preprocessing
+  spec = model_spec_lib.spec_for_model(report.model, **fields)
   model_spec_lib.write_model_spec(spec, os.path.dirname(
       os.path.abspath(out_prefix)))
   report.checkpoint_path = out_prefix

@@ -182,16 +182,29 @@ def resolve_model(checkpoint=None, **overrides):
     raise errors.CheckpointError(
         'cannot tell which model %s holds (%s); pass model=...' % (
             path, found.reason or 'no ResNet variables found'))
-  from slim_resnet import nets_factory  # pylint: disable=g-import-not-at-top
-  from slim_resnet.preprocessing import preprocessing_factory  # pylint: disable=g-import-not-at-top
   model_options = {}
   if found.model == model and found.depth_multiplier not in (None, 1):
     model_options['depth_multiplier'] = found.depth_multiplier
   fields = dict(
-      checkpoint_path=path, model=model,
+      checkpoint_path=path,
       num_classes=found.num_classes if found.model == model else None,
-      image_size=nets_factory.get_network(model).default_image_size,
-      preprocessing=preprocessing_factory.preprocessing_name(model),
       model_options=model_options)
   fields.update(overrides)
-  return ModelSpec(**fields)
+  return spec_for_model(model, **fields)
+
+
+def spec_for_model(model, **fields):
+  """A ModelSpec for a nets_factory model with research/slim's defaults
+  (the model's default image size and preprocessing, no checkpoint, no
+  logits); `fields` override them.
+
+  Raises:
+    nets_factory.UnknownNetworkError: For an unknown model.
+  """
+  from slim_resnet import nets_factory  # pylint: disable=g-import-not-at-top
+  from slim_resnet.preprocessing import preprocessing_factory  # pylint: disable=g-import-not-at-top
+  defaults = dict(checkpoint_path=None, model=model, num_classes=None,
+                  image_size=nets_factory.get_network(model).default_image_size,
+                  preprocessing=preprocessing_factory.preprocessing_name(model))
+  defaults.update(fields)
+  return ModelSpec(**defaults)
