@@ -241,3 +241,21 @@ def test_unreadable_checkpoint(tmp_path):
   bad.write_bytes(b'not a checkpoint')
   with pytest.raises(checkpoints.CheckpointError, match='cannot read'):
     checkpoints.read_checkpoint(str(bad))
+
+
+def test_init_fn_restores_another_checkpoint_of_the_same_variables(tmp_path):
+  """init_fn(sess, path) loads a later checkpoint without new ops."""
+  from slim_resnet.checkpoints import restorer  # pylint: disable=g-import-not-at-top
+  first = ckptutil.save({'net/w': np.full([2], 1.0, np.float32)},
+                        str(tmp_path / 'a' / 'model.ckpt'))
+  second = ckptutil.save({'net/w': np.full([2], 2.0, np.float32)},
+                         str(tmp_path / 'b' / 'model.ckpt'))
+  with tf.Graph().as_default() as graph:
+    var = tf.compat.v1.get_variable('net/w', [2])
+    init_fn = restorer.get_init_fn(first, var_list=[var])
+    graph.finalize()
+    with tf.compat.v1.Session() as sess:
+      init_fn(sess)
+      np.testing.assert_array_equal(sess.run(var), [1.0, 1.0])
+      init_fn(sess, second)
+      np.testing.assert_array_equal(sess.run(var), [2.0, 2.0])

@@ -112,7 +112,10 @@ def get_init_fn(checkpoint_path, var_list=None, exclude_scopes=None,
       each variable where the checkpoint has it.
 
   Returns:
-    init_fn(sess) that restores the variables.
+    init_fn(sess, path=None) that restores the variables from
+    checkpoint_path, or from `path`: another checkpoint with the same
+    variables (e.g. a later one of the same training run), without
+    planning again or adding ops.
 
   Raises:
     CheckpointError: If the checkpoint cannot be read.
@@ -165,12 +168,13 @@ def get_init_fn(checkpoint_path, var_list=None, exclude_scopes=None,
     placeholders.append(placeholder)
     assigns.append(var.assign(placeholder))
 
-  def init_fn(sess):
+  def init_fn(sess, path=None):
+    path = path or checkpoint_path
     with sess.graph.as_default():  # Saver.restore needs graph mode.
       if saver is not None:
-        saver.restore(sess, checkpoint_path)
+        saver.restore(sess, path)
       if fixes:
-        reader = tf.compat.v1.train.NewCheckpointReader(checkpoint_path)
+        reader = tf.compat.v1.train.NewCheckpointReader(path)
         feed = {p: _fixed_value(reader.get_tensor(source), fix)
                 for p, (_, source, fix) in zip(placeholders, fixes)}
         sess.run(assigns, feed)
