@@ -109,6 +109,8 @@ class _EvalGraph(object):
   """One pass over a split: the network's logits and the labels."""
 
   def __init__(self, spec, source, batch_size, device):
+    self.source = source
+    self._init_fn = None
     self.graph = tf.Graph()
     with self.graph.as_default():
       with tf.device('/cpu:0'):
@@ -124,9 +126,11 @@ class _EvalGraph(object):
           config=tf.compat.v1.ConfigProto(allow_soft_placement=True))
 
   def run(self, checkpoint_path, restore_moving_averages, progress):
-    with self.graph.as_default():
-      restorer.restore(self.session, checkpoint_path,
-                       restore_moving_averages=restore_moving_averages)
+    if self._init_fn is None:  # Planned once; watch() restores many.
+      with self.graph.as_default():
+        self._init_fn = restorer.get_init_fn(
+            checkpoint_path, restore_moving_averages=restore_moving_averages)
+    self._init_fn(self.session, checkpoint_path)
     self.session.run(self.iterator.initializer)
     all_logits, all_labels = [], []
     bar = None
@@ -136,15 +140,10 @@ class _EvalGraph(object):
     try:
       while True:
         try:
-          logits, labels = self.session.run([self.logits, self.labels])
+          with datasets.label_range_errors(self.source):
+            logits, labels = self.session.run([self.logits, self.labels])
         except tf.errors.OutOfRangeError:
           break
-        except tf.errors.InvalidArgumentError as e:
-          if datasets.LABEL_RANGE_MESSAGE in e.message:
-            raise datasets.DatasetError(
-                'the dataset holds labels that are not its classes: %s' %
-                e.message.splitlines()[0]) from None
-          raise
         all_logits.append(logits)
         all_labels.append(labels)
         if bar is not None:

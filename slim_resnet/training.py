@@ -395,15 +395,10 @@ def train(config):
               session, ops) >= config.max_steps:
             break  # The chief stopped; a sync step would wait forever.
           try:
-            step, loss, accuracy = session.run(
-                [ops.step, ops.total_loss, ops.accuracy], options=run_options)
-          except tf.errors.InvalidArgumentError as e:
-            if datasets.LABEL_RANGE_MESSAGE in e.message:
-              raise datasets.DatasetError(
-                  '%s holds labels that are not classes of its labels.txt '
-                  '(%d classes): %s' % (config.dataset, source.num_classes,
-                                        e.message.splitlines()[0])) from None
-            raise
+            with datasets.label_range_errors(source):
+              step, loss, accuracy = session.run(
+                  [ops.step, ops.total_loss, ops.accuracy],
+                  options=run_options)
           except tf.errors.DeadlineExceededError:
             if _read_step(session, ops) >= config.max_steps:
               break  # The last sync step, left waiting by the chief's stop.

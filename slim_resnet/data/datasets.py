@@ -14,6 +14,7 @@ every image. A TFRecord directory holds research/slim's shards
 Labels: research/slim's --labels_offset is subtracted from every stored label
 (records written with labels_offset=1 keep 0 for 'background').
 """
+import contextlib
 import glob
 import os
 
@@ -37,6 +38,7 @@ class DatasetSource(object):
   """Labelled images of one split: class names, size, a tf.data pipeline.
 
   Attributes:
+    path: The folder, directory or glob it was opened from.
     kind: 'folder' or 'tfrecord'.
     split: 'train', 'validation' or 'all'.
     class_names: One name per label (labels_offset already removed).
@@ -45,8 +47,9 @@ class DatasetSource(object):
       (filled while the pipeline runs).
   """
 
-  def __init__(self, kind, split, class_names, paths, labels=None,
+  def __init__(self, path, kind, split, class_names, paths, labels=None,
                labels_offset=0):
+    self.path = path
     self.kind = kind
     self.split = split
     self.class_names = list(class_names)
@@ -146,6 +149,21 @@ class DatasetSource(object):
     return dataset.prefetch(2)
 
 
+@contextlib.contextmanager
+def label_range_errors(source):
+  """Turns the label-range check's InvalidArgumentError, raised by a
+  session.run over source's batches, into a DatasetError."""
+  try:
+    yield
+  except tf.errors.InvalidArgumentError as e:
+    if LABEL_RANGE_MESSAGE not in e.message:
+      raise
+    raise DatasetError(
+        '%s holds labels that are not classes of its labels.txt (%d '
+        'classes): %s' % (source.path, source.num_classes,
+                          e.message.splitlines()[0])) from None
+
+
 def _tfrecord_files(path, split):
   if os.path.isdir(path):
     pattern = os.path.join(path, '*.tfrecord' if split == 'all' else
@@ -204,7 +222,7 @@ def open_dataset(path, split='train', validation_fraction=0.2, seed=0,
     if not examples.paths:
       raise DatasetError('the %s split of %s is empty (validation_fraction=%s)'
                          % (split, path, validation_fraction))
-    return DatasetSource('folder', split, examples.class_names,
+    return DatasetSource(path, 'folder', split, examples.class_names,
                          examples.paths, examples.labels)
   files, pattern = _tfrecord_files(path, split)
   if not files:
@@ -218,5 +236,5 @@ def open_dataset(path, split='train', validation_fraction=0.2, seed=0,
     raise DatasetError('%s has no %s naming the classes (one "id:name" per '
                        'line, as convert_image_folder writes)' % (
                            directory, tfrecords.LABELS_FILE)) from None
-  return DatasetSource('tfrecord', split, class_names[labels_offset:], files,
+  return DatasetSource(path, 'tfrecord', split, class_names[labels_offset:], files,
                        labels_offset=labels_offset)
