@@ -184,15 +184,14 @@ def _write_saved_model(session, directory):
 
 
 def _run_frozen(path, input_name, outputs, batch):
+  """Runs the written frozen graph as users would (optimize.InferenceSession)."""
   graph_def = tf.compat.v1.GraphDef()
   with open(path, 'rb') as f:
     graph_def.ParseFromString(f.read())
-  with tf.Graph().as_default() as graph:
-    tf.graph_util.import_graph_def(graph_def, name='')
-    with tf.compat.v1.Session(graph=graph) as session:
-      return session.run({k: graph.get_tensor_by_name(n)
-                          for k, n in outputs.items()},
-                         {graph.get_tensor_by_name(input_name): batch})
+  op_name = lambda tensor_name: tensor_name.rsplit(':', 1)[0]
+  with optimize.InferenceSession(graph_def, op_name(input_name),
+                                 [op_name(n) for n in outputs.values()]) as run:
+    return dict(zip(outputs, run(batch)))
 
 
 def _run_saved_model(path, batch):

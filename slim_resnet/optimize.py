@@ -90,7 +90,8 @@ class InferenceSession(object):
 
   Args:
     graph_def: A frozen GraphDef (e.g. from optimized_graph_def).
-    input_name: The op name of its input.
+    input_name: The op name of its input (float32 images, or any other
+      type, e.g. export's encoded 'image_bytes', fed as given).
     output_names: Op names of the outputs returned by __call__.
     device: Optional device for the imported graph, e.g. '/GPU:0'.
     xla: Turn on XLA JIT compilation.
@@ -108,8 +109,9 @@ class InferenceSession(object):
                                         config=inference_config(xla))
 
   def __call__(self, images):
-    return self.session.run(self._outputs,
-                            {self._input: np.asarray(images, np.float32)})
+    if self._input.dtype == tf.float32:
+      images = np.asarray(images, np.float32)
+    return self.session.run(self._outputs, {self._input: images})
 
   def close(self):
     self.session.close()
