@@ -16,18 +16,16 @@ import sys
 import numpy as np
 
 import slim_resnet  # noqa: F401  (compat before tf_slim)
-from slim_resnet import assets
 from slim_resnet import resnet_decoder
 from slim_resnet import resnet_v1
+from slim_resnet.data import image_folder
 import tensorflow as tf
 import tf_slim as slim
 
 
 def sample_images():
   """The held-out digits as float RGB images [359, 32, 32, 3] in 0..1."""
-  with np.load(str(assets.asset_path('digits_resnet_v1_18',
-                                     'heldout.npz'))) as data:
-    images = data['images'].astype(np.float32) / 255.0
+  images = image_folder.load_sample_digits()[0].astype(np.float32) / 255.0
   return np.repeat(images[..., None], 3, axis=3)
 
 

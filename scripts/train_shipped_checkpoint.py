@@ -24,6 +24,7 @@ from PIL import Image
 
 import slim_resnet  # noqa: F401  (compat before tf_slim)
 from slim_resnet import resnet_v1
+from slim_resnet.checkpoints import convert
 from slim_resnet.preprocessing import preprocessing_factory
 import tensorflow as tf
 import tf_slim as slim
@@ -105,17 +106,6 @@ def train(images, labels, train_idx, held_idx, steps, batch_size=64, seed=0):
   return values, accuracy
 
 
-def save_checkpoint(values, prefix):
-  """Writes the model variables only (no optimizer slots) as a V2 checkpoint."""
-  with tf.Graph().as_default():
-    variables = [tf.compat.v1.Variable(v, name=n) for n, v in values.items()]
-    saver = tf.compat.v1.train.Saver(variables)
-    with tf.compat.v1.Session() as sess:
-      sess.run(tf.compat.v1.global_variables_initializer())
-      saver.save(sess, prefix, write_meta_graph=False,
-                 write_state=False)
-
-
 def main(argv=None):
   parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
   parser.add_argument('--steps', type=int, default=1500)
@@ -131,7 +121,8 @@ def main(argv=None):
 
   final = os.path.join(args.out, NAME)
   work = tempfile.mkdtemp(prefix=NAME + '.', dir=args.out)
-  save_checkpoint(values, os.path.join(work, 'model.ckpt'))
+  # The model variables only (no optimizer slots), as a V2 checkpoint.
+  convert.write_checkpoint(values, os.path.join(work, 'model.ckpt'))
   np.savez_compressed(os.path.join(work, 'heldout.npz'),
                       images=images[held_idx], labels=labels[held_idx])
   with open(os.path.join(work, 'labels.txt'), 'w') as f:

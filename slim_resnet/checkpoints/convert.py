@@ -72,7 +72,7 @@ def format_report(report):
   return '\n'.join(lines)
 
 
-def _write_checkpoint(values, prefix):
+def write_checkpoint(values, prefix):
   """Writes {name: array} as a V2 checkpoint at prefix, atomically."""
   directory = os.path.dirname(os.path.abspath(prefix))
   os.makedirs(directory, exist_ok=True)
@@ -122,7 +122,7 @@ def save_converted(values, report, out_prefix):
       (a converter bug or a wrong model name); nothing is left behind.
   """
   values = {n: np.asarray(v, np.float32) for n, v in values.items()}
-  _write_checkpoint(values, out_prefix)
+  write_checkpoint(values, out_prefix)
   try:
     report.restored = _check_restore(out_prefix, report.model,
                                      report.num_classes, report.model_options)

@@ -107,8 +107,14 @@ def write_sample_folder(root):
   Returns:
     Examples of the files written.
   """
+  images, labels = load_sample_digits()
+  return write_image_folder(images, labels, [str(c) for c in range(10)], root)
+
+
+def load_sample_digits():
+  """The shipped checkpoint's held-out digits: uint8 images [359, 32, 32]
+  (grayscale) and their labels 0..9."""
   from slim_resnet import assets  # pylint: disable=g-import-not-at-top
   with np.load(str(assets.asset_path('digits_resnet_v1_18', 'heldout.npz'))) \
       as data:
-    images, labels = data['images'], data['labels']
-  return write_image_folder(images, labels, [str(c) for c in range(10)], root)
+    return data['images'], data['labels']
