@@ -11,6 +11,8 @@ import pytest
 import tensorflow as tf
 
 import ckptutil
+from slim_resnet.checkpoints import archive as archive_lib
+from slim_resnet.checkpoints import download as download_lib
 from slim_resnet.checkpoints import fetch
 from slim_resnet.checkpoints import errors
 from slim_resnet.checkpoints import manifest as manifest_lib
@@ -121,7 +123,7 @@ def test_full_download_and_hash(server, tmp_path):
   data = os.urandom(3 << 20)
   server.files['/a.bin'] = data
   dest = str(tmp_path / 'a.bin')
-  fetch.download(server.url + '/a.bin', dest,
+  download_lib.download(server.url + '/a.bin', dest,
                     sha256=hashlib.sha256(data).hexdigest(), progress=False)
   assert open(dest, 'rb').read() == data
   assert not os.path.exists(dest + '.part')
@@ -133,7 +135,7 @@ def test_dropped_connection_resumes_with_range(server, tmp_path):
   server.mode['/drop.bin'] = 'drop_once'
   server.requests.clear()
   dest = str(tmp_path / 'drop.bin')
-  fetch.download(server.url + '/drop.bin', dest,
+  download_lib.download(server.url + '/drop.bin', dest,
                     sha256=hashlib.sha256(data).hexdigest(), progress=False)
   assert open(dest, 'rb').read() == data
   ranges = [r for p, r in server.requests if p == '/drop.bin']
@@ -148,7 +150,7 @@ def test_server_ignoring_range_restarts(server, tmp_path):
   dest = str(tmp_path / 'norange.bin')
   with open(dest + '.part', 'wb') as f:
     f.write(b'stale bytes from an old try')
-  fetch.download(server.url + '/norange.bin', dest, progress=False)
+  download_lib.download(server.url + '/norange.bin', dest, progress=False)
   assert open(dest, 'rb').read() == data
 
 
@@ -159,23 +161,66 @@ def test_complete_part_file_is_finished_not_refetched(server, tmp_path):
   dest = str(tmp_path / 'whole.bin')
   with open(dest + '.part', 'wb') as f:
     f.write(data)
-  fetch.download(server.url + '/whole.bin', dest,
-                    sha256=hashlib.sha256(data).hexdigest(), progress=False)
+  server.requests.clear()
+  download_lib.download(server.url + '/whole.bin', dest,
+                        sha256=hashlib.sha256(data).hexdigest(),
+                        progress=False)
   assert open(dest, 'rb').read() == data
+  # One ranged request answered 416; nothing was downloaded again.
+  assert server.requests == [('/whole.bin', 'bytes=1000-')]
+
+
+def test_complete_part_file_with_wrong_bytes_is_not_moved_into_place(
+    server, tmp_path):
+  """A 416 says the sizes match, not the bytes: the hash still decides."""
+  data = os.urandom(1000)
+  server.files['/whole2.bin'] = data
+  dest = str(tmp_path / 'whole2.bin')
+  with open(dest + '.part', 'wb') as f:
+    f.write(bytes(1000))
+  with pytest.raises(errors.ChecksumError):
+    download_lib.download(server.url + '/whole2.bin', dest,
+                          sha256=hashlib.sha256(data).hexdigest(),
+                          progress=False)
+  assert os.listdir(tmp_path) == []
+
+
+def test_interrupted_download_never_has_the_final_name(server, tmp_path):
+  data = os.urandom(1 << 20)
+  server.files['/cut.bin'] = data
+  server.mode['/cut.bin'] = 'drop_once'
+  dest = str(tmp_path / 'cut.bin')
+  with pytest.raises(errors.DownloadError, match='partial file .*kept'):
+    download_lib.download(server.url + '/cut.bin', dest, retries=0,
+                          progress=False)
+  assert not os.path.exists(dest)
+  assert 0 < os.path.getsize(dest + '.part') < len(data)
+
+
+def test_no_connection_does_not_mention_a_partial_file(tmp_path):
+  import socket  # pylint: disable=g-import-not-at-top
+  with socket.socket() as s:  # A port nobody listens on.
+    s.bind(('127.0.0.1', 0))
+    port = s.getsockname()[1]
+  with pytest.raises(errors.DownloadError) as raised:
+    download_lib.download('http://127.0.0.1:%d/x.tar.gz' % port,
+                          str(tmp_path / 'x.tar.gz'), retries=0,
+                          progress=False)
+  assert 'partial' not in str(raised.value)
 
 
 def test_wrong_hash_leaves_nothing(server, tmp_path):
   server.files['/c.bin'] = b'x' * 1000
   dest = str(tmp_path / 'c.bin')
   with pytest.raises(errors.ChecksumError, match='expected 0000'):
-    fetch.download(server.url + '/c.bin', dest, sha256='0' * 64,
+    download_lib.download(server.url + '/c.bin', dest, sha256='0' * 64,
                       progress=False)
   assert os.listdir(tmp_path) == []
 
 
 def test_missing_file_is_one_clear_error(server, tmp_path):
   with pytest.raises(errors.DownloadError, match='HTTP 404'):
-    fetch.download(server.url + '/nothing', str(tmp_path / 'n'),
+    download_lib.download(server.url + '/nothing', str(tmp_path / 'n'),
                       progress=False)
 
 
@@ -194,7 +239,7 @@ def test_unsafe_archives_are_rejected(tmp_path, name, kind, link):
   archive.write_bytes(make_tar([(safe, b'ok'), (info, data)]))
   target = tmp_path / 'out' / 'target'
   with pytest.raises(errors.UnsafeArchiveError, match=name.lstrip('/')):
-    fetch.extract_archive(str(archive), str(target))
+    archive_lib.extract_archive(str(archive), str(target))
   assert not target.exists()
   assert os.listdir(tmp_path / 'out') == []
   assert not (tmp_path / 'evil').exists()
@@ -236,6 +281,98 @@ def test_fetch_by_manifest_name_with_cache(server, archives, tmp_path,
   assert_values(path)
   assert fetch.fetch_checkpoint('resnet_v1_50', progress=False) == path
   assert len(server.requests) == 1
+
+
+def _manifest_entry(monkeypatch, url, sha256):
+  """Makes the manifest's resnet_v1_50 point at url with sha256."""
+  import dataclasses  # pylint: disable=g-import-not-at-top
+  local = dict(manifest_lib.load_manifest())
+  local['resnet_v1_50'] = dataclasses.replace(
+      local['resnet_v1_50'], url=url, sha256=sha256)
+  monkeypatch.setattr(manifest_lib, 'load_manifest', lambda path=None: local)
+
+
+def test_fetch_by_manifest_name_checks_the_manifest_hash(
+    server, archives, tmp_path, monkeypatch):
+  _, data = archives[1]
+  server.files['/bad/resnet_v1_50.tar.gz'] = data
+  _manifest_entry(monkeypatch, server.url + '/bad/resnet_v1_50.tar.gz',
+                  '0' * 64)
+  with pytest.raises(errors.ChecksumError, match='expected 0000'):
+    fetch.fetch_checkpoint('resnet_v1_50', cache=str(tmp_path), progress=False)
+
+
+def _flip_byte(path, offset):
+  with open(path, 'r+b') as f:
+    f.seek(offset)
+    byte = f.read(1)
+    f.seek(offset)
+    f.write(bytes([byte[0] ^ 0xFF]))
+
+
+@pytest.mark.parametrize('published', [True, False])
+def test_corrupt_cached_archive_is_downloaded_again(
+    server, archives, tmp_path, monkeypatch, capsys, published):
+  _, data = archives[2]
+  url = server.url + '/flip%d/model.tar.gz' % published
+  server.files[url[len(server.url):]] = data
+  _manifest_entry(monkeypatch, url,
+                  hashlib.sha256(data).hexdigest() if published else None)
+  cache = str(tmp_path)
+  server.requests.clear()
+  path = fetch.fetch_checkpoint('resnet_v1_50', cache=cache, progress=False)
+  said = capsys.readouterr().err
+  assert ('no published sha256' in said) != published
+  assert fetch.fetch_checkpoint('resnet_v1_50', cache=cache,
+                                progress=False) == path
+  assert 'sha256' not in capsys.readouterr().err  # Said once.
+  assert len(server.requests) == 1
+  cached = archive_lib.archive_path(url, cache)
+  _flip_byte(cached, len(data) // 2)
+  assert_values(fetch.fetch_checkpoint('resnet_v1_50', cache=cache,
+                                       progress=False))
+  assert 'does not match' in capsys.readouterr().err
+  assert len(server.requests) == 2
+  assert open(cached, 'rb').read() == data
+
+
+def test_same_file_name_from_two_urls_are_two_checkpoints(server, tmp_path):
+  tars = []
+  for i in range(2):
+    values = {'resnet_v1_50/logits/biases': np.full(3, i, np.float32)}
+    folder = tmp_path / ('src%d' % i)
+    ckptutil.save(values, str(folder / 'model.ckpt'), 2)
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode='w:gz') as tar:
+      for name in sorted(os.listdir(folder)):
+        tar.add(str(folder / name), arcname=name)
+    server.files['/site%d/ckpt.tar.gz' % i] = buffer.getvalue()
+  cache = str(tmp_path / 'cache')
+  for i in range(2):
+    path = fetch.fetch_checkpoint(server.url + '/site%d/ckpt.tar.gz' % i,
+                                  cache=cache, progress=False)
+    got = tf.train.load_checkpoint(path).get_tensor(
+        'resnet_v1_50/logits/biases')
+    np.testing.assert_array_equal(got, np.full(3, i, np.float32))
+
+
+def test_truncated_extracted_data_file_is_extracted_again(
+    server, archives, tmp_path, capsys):
+  _, data = archives[2]
+  server.files['/trunc.tar.gz'] = data
+  cache = str(tmp_path)
+  url = server.url + '/trunc.tar.gz'
+  path = fetch.fetch_checkpoint(url, cache=cache, progress=False)
+  data_file = [f for f in os.listdir(os.path.dirname(path))
+               if '.data-' in f][0]
+  data_path = os.path.join(os.path.dirname(path), data_file)
+  with open(data_path, 'r+b') as f:
+    f.truncate(os.path.getsize(data_path) // 2)
+  assert_values(fetch.fetch_checkpoint(url, cache=cache, progress=False))
+  assert '%s has' % data_file in capsys.readouterr().err
+  _flip_byte(data_path, 3)  # Same size, other bytes: hashed again.
+  assert_values(fetch.fetch_checkpoint(url, cache=cache, progress=False))
+  assert '%s was modified' % data_file in capsys.readouterr().err
 
 
 def test_not_a_checkpoint(tmp_path):

@@ -34,6 +34,7 @@ def add_arguments(parser):
 
 
 def _list():
+  from slim_resnet.checkpoints import archive  # pylint: disable=g-import-not-at-top
   from slim_resnet.checkpoints import fetch  # pylint: disable=g-import-not-at-top
   from slim_resnet.checkpoints import manifest  # pylint: disable=g-import-not-at-top
   print('%-22s %-14s %7s %5s %-10s %11s  %s' % (
@@ -42,8 +43,8 @@ def _list():
     if spec.path:
       where = 'shipped'
     else:
-      archive = os.path.join(fetch.cache_dir(), 'downloads', spec.archive_name)
-      where = 'cached' if os.path.exists(archive) else spec.url
+      cached = os.path.exists(archive.archive_path(spec.url, fetch.cache_dir()))
+      where = 'cached' if cached else spec.url
     accuracy = ('%.1f/%.1f' % (spec.top1, spec.top5) if spec.top1 else '-')
     print('%-22s %-14s %7d %5d %-10s %11s  %s' % (
         spec.name, spec.model, spec.num_classes, spec.image_size,
