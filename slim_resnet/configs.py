@@ -72,10 +72,60 @@ def make_blocks(architecture, block_fns, min_base_depth=8, depth_multiplier=1,
   ]
 
 
+# research/slim's positional parameters of each public builder, in its own
+# (drifted) orders: its v1_152/_200 put store_non_strided_activations before
+# spatial_squeeze, and its v2 builders have neither that, min_base_depth nor
+# depth_multiplier. 18 and 34 (not in research/slim) take the v1_50 order.
+# Every other parameter of ours is keyword-only, after these.
+_V1_ORDER = ('inputs', 'num_classes', 'is_training', 'global_pool',
+             'output_stride', 'spatial_squeeze',
+             'store_non_strided_activations', 'min_base_depth',
+             'depth_multiplier', 'reuse', 'scope')
+_V1_DEEP_ORDER = ('inputs', 'num_classes', 'is_training', 'global_pool',
+                  'output_stride', 'store_non_strided_activations',
+                  'spatial_squeeze', 'min_base_depth', 'depth_multiplier',
+                  'reuse', 'scope')
+_V2_ORDER = ('inputs', 'num_classes', 'is_training', 'global_pool',
+             'output_stride', 'spatial_squeeze', 'reuse', 'scope')
+POSITIONAL_PARAMETERS = {
+    ('resnet_v1', 18): _V1_ORDER, ('resnet_v1', 34): _V1_ORDER,
+    ('resnet_v1', 50): _V1_ORDER, ('resnet_v1', 101): _V1_ORDER,
+    ('resnet_v1', 152): _V1_DEEP_ORDER, ('resnet_v1', 200): _V1_DEEP_ORDER,
+}
+POSITIONAL_PARAMETERS.update({('resnet_v2', d): _V2_ORDER for d in DEPTHS})
+# Every builder parameter and its default ('scope' defaults to the name).
+BUILDER_DEFAULTS = collections.OrderedDict([
+    ('num_classes', None), ('is_training', True), ('global_pool', True),
+    ('output_stride', None), ('spatial_squeeze', True),
+    ('store_non_strided_activations', False), ('min_base_depth', 8),
+    ('depth_multiplier', 1), ('reuse', None), ('scope', None),
+    ('stride_in_first_unit', False), ('pool_padding', 'SAME')])
+
+
+def builder_signature(version, depth):
+  """The inspect.Signature of the public `<version>_<depth>` builder."""
+  import inspect  # pylint: disable=g-import-not-at-top
+  name = '%s_%d' % (version, depth)
+  positional = POSITIONAL_PARAMETERS[(version, depth)]
+
+  def default(p):
+    return name if p == 'scope' else BUILDER_DEFAULTS[p]
+  params = [inspect.Parameter('inputs', inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+  params += [inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                               default=default(p)) for p in positional[1:]]
+  params += [inspect.Parameter(p, inspect.Parameter.KEYWORD_ONLY,
+                               default=default(p))
+             for p in BUILDER_DEFAULTS if p not in positional]
+  return inspect.Signature(params)
+
+
 _BUILDER_DOC = """ResNet-{depth} {version} ({unit} units {num_units}).
 
+  {signature}
+
   See {version}() for the description of the other arguments and of the
-  return values.
+  return values. The positional parameters are research/slim's, in its
+  order for this builder; the ones after `*` are keyword-only.
 
   Args:
     inputs: A tensor of size [batch, height_in, width_in, channels].
@@ -93,25 +143,20 @@ _BUILDER_DOC = """ResNet-{depth} {version} ({unit} units {num_units}).
     depth_multiplier: Multiplies each block's base depth ({base_depths}).
     reuse: Whether the variables are reused; needs `scope`.
     scope: The variable scope, '{name}' by default (the checkpoints' names).
-    stride_in_first_unit: Keyword only. Stride the first unit of each block
-      (and, in basic units, its conv1) instead of the last: torchvision's
-      placement, for converted PyTorch weights (checkpoints.convert_torch).
-    pool_padding: Keyword only. 'SAME' (research/slim) or 'SYMMETRIC'
-      (torchvision, Keras); see resnet_utils.root_max_pool.
+    stride_in_first_unit: Stride the first unit of each block (and, in basic
+      units, its conv1) instead of the last: torchvision's placement, for
+      converted PyTorch weights (checkpoints.convert_torch).
+    pool_padding: 'SAME' (research/slim) or 'SYMMETRIC' (torchvision, Keras);
+      see resnet_utils.root_max_pool.
 
   Returns:
     net: Logits [batch, num_classes] (see {version}()).
     end_points: Dict end_point name -> tensor.
-
-  Note:
-    research/slim's resnet_v1_152 and resnet_v1_200 take
-    store_non_strided_activations before spatial_squeeze; every builder here
-    takes the resnet_v1_50 order above. Pass these arguments by keyword.
 """
 
 
 def make_builder(version, depth, net_fn, block_fns):
-  """Makes the public `<version>_<depth>` builder from the table.
+  """Makes the public `<version>_<depth>` builder from the tables.
 
   Args:
     version: 'resnet_v1' or 'resnet_v2'.
@@ -120,43 +165,36 @@ def make_builder(version, depth, net_fn, block_fns):
     block_fns: Dict unit kind -> block fn, e.g. resnet_v1.BLOCK_FNS.
 
   Returns:
-    fn(inputs, num_classes=None, is_training=True, global_pool=True,
-       output_stride=None, spatial_squeeze=True,
-       store_non_strided_activations=False, min_base_depth=8,
-       depth_multiplier=1, reuse=None, scope='<version>_<depth>', *,
-       stride_in_first_unit=False, pool_padding='SAME')
-    -> (net, end_points), with attributes default_image_size and architecture.
+    fn(inputs, <research/slim's parameters for this builder>, *, <ours>)
+    -> (net, end_points), with attributes default_image_size and
+    architecture; its __signature__ is builder_signature(version, depth).
   """
   architecture = ARCHITECTURES[depth]
   name = '%s_%d' % (version, depth)
+  signature = builder_signature(version, depth)
 
-  def builder(inputs,
-              num_classes=None,
-              is_training=True,
-              global_pool=True,
-              output_stride=None,
-              spatial_squeeze=True,
-              store_non_strided_activations=False,
-              min_base_depth=8,
-              depth_multiplier=1,
-              reuse=None,
-              scope=name,
-              *,
-              stride_in_first_unit=False,
-              pool_padding='SAME'):
-    blocks = make_blocks(architecture, block_fns, min_base_depth,
-                         depth_multiplier, stride_in_first_unit)
-    return net_fn(inputs, blocks, num_classes, is_training,
-                  global_pool=global_pool, output_stride=output_stride,
-                  include_root_block=True, spatial_squeeze=spatial_squeeze,
-                  store_non_strided_activations=store_non_strided_activations,
-                  reuse=reuse, scope=scope, pool_padding=pool_padding)
+  def builder(*args, **kwargs):
+    bound = signature.bind(*args, **kwargs)
+    bound.apply_defaults()
+    a = bound.arguments
+    blocks = make_blocks(architecture, block_fns, a['min_base_depth'],
+                         a['depth_multiplier'], a['stride_in_first_unit'])
+    return net_fn(a['inputs'], blocks, a['num_classes'], a['is_training'],
+                  a['global_pool'], a['output_stride'],
+                  include_root_block=True,
+                  spatial_squeeze=a['spatial_squeeze'],
+                  store_non_strided_activations=a[
+                      'store_non_strided_activations'],
+                  reuse=a['reuse'], scope=a['scope'],
+                  pool_padding=a['pool_padding'])
 
   builder.__name__ = builder.__qualname__ = name
   builder.__module__ = net_fn.__module__
+  builder.__signature__ = signature
   builder.__doc__ = _BUILDER_DOC.format(
       depth=depth, version=version, unit=architecture.unit,
-      num_units=architecture.num_units, base_depths=BASE_DEPTHS, name=name)
+      num_units=architecture.num_units, base_depths=BASE_DEPTHS, name=name,
+      signature='%s%s' % (name, signature))
   builder.default_image_size = net_fn.default_image_size
   builder.architecture = architecture
   return builder

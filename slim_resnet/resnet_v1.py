@@ -165,6 +165,7 @@ def resnet_v1(inputs,
               store_non_strided_activations=False,
               reuse=None,
               scope=None,
+              *,
               pool_padding='SAME'):
   """Generator for v1 ResNet models.
 
@@ -213,8 +214,8 @@ def resnet_v1(inputs,
     reuse: whether or not the network and its variables should be reused. To be
       able to reuse 'scope' must be given.
     scope: Optional variable_scope, 'resnet_v1' by default.
-    pool_padding: 'SAME' (research/slim) or 'SYMMETRIC' (torchvision, Keras);
-      see resnet_utils.root_max_pool.
+    pool_padding: Keyword only. 'SAME' (research/slim) or 'SYMMETRIC'
+      (torchvision, Keras); see resnet_utils.root_max_pool.
 
   Returns:
     net: A rank-4 tensor of size [batch, height_out, width_out, channels_out].
@@ -246,7 +247,7 @@ def resnet_v1(inputs,
 resnet_v1.default_image_size = configs.DEFAULT_IMAGE_SIZE
 
 
-def resnet_v1_block(scope, base_depth, num_units, stride,
+def resnet_v1_block(scope, base_depth, num_units, stride, *,
                     stride_in_first_unit=False):
   """Helper function for creating a resnet_v1 bottleneck block.
 
@@ -256,7 +257,7 @@ def resnet_v1_block(scope, base_depth, num_units, stride,
     num_units: The number of units in the block.
     stride: The stride of the block, implemented as a stride in the last unit.
       All other units have stride=1.
-    stride_in_first_unit: Put the stride in the first unit instead.
+    stride_in_first_unit: Keyword only. Put the stride in the first unit instead.
 
   Returns:
     A resnet_v1 bottleneck block; each unit outputs base_depth * 4 channels.
@@ -267,7 +268,7 @@ def resnet_v1_block(scope, base_depth, num_units, stride,
       stride_in_first_unit)
 
 
-def resnet_v1_basic_block(scope, base_depth, num_units, stride,
+def resnet_v1_basic_block(scope, base_depth, num_units, stride, *,
                           stride_in_first_unit=False):
   """Helper function for creating a resnet_v1 basic-unit block (ResNet-18/34).
 
@@ -276,7 +277,7 @@ def resnet_v1_basic_block(scope, base_depth, num_units, stride,
     base_depth: The depth of both convolutions of each unit and of its output.
     num_units: The number of units in the block.
     stride: The stride of the block, implemented as a stride in the last unit.
-    stride_in_first_unit: Put the stride in the first unit instead (and on
+    stride_in_first_unit: Keyword only. Put the stride in the first unit instead (and on
       its conv1: torchvision's BasicBlock).
 
   Returns:

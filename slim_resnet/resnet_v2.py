@@ -134,9 +134,10 @@ def resnet_v2(inputs,
               output_stride=None,
               include_root_block=True,
               spatial_squeeze=True,
-              store_non_strided_activations=False,
               reuse=None,
               scope=None,
+              *,
+              store_non_strided_activations=False,
               pool_padding='SAME'):
   """Generator for v2 (preactivation) ResNet models.
 
@@ -156,12 +157,13 @@ def resnet_v2(inputs,
     output_stride: None (nominal) or the requested input / output ratio.
     include_root_block: If True, include conv1 and pool1.
     spatial_squeeze: If True, logits have shape [B, C]; needs 1x1 logits.
-    store_non_strided_activations: If True, end_points hold each block's
-      output before its last subsampling.
     reuse: Whether the variables are reused; needs `scope`.
     scope: Optional variable_scope, 'resnet_v2' by default.
-    pool_padding: 'SAME' (research/slim) or 'SYMMETRIC' (torchvision, Keras);
-      see resnet_utils.root_max_pool.
+    store_non_strided_activations: Keyword only (research/slim's resnet_v2
+      lacks it). If True, end_points hold each block's output before its
+      last subsampling.
+    pool_padding: Keyword only. 'SAME' (research/slim) or 'SYMMETRIC'
+      (torchvision, Keras); see resnet_utils.root_max_pool.
 
   Returns:
     net: Logits, or the (pooled) features when num_classes is 0 or None.
@@ -185,7 +187,7 @@ def resnet_v2(inputs,
 resnet_v2.default_image_size = configs.DEFAULT_IMAGE_SIZE
 
 
-def resnet_v2_block(scope, base_depth, num_units, stride,
+def resnet_v2_block(scope, base_depth, num_units, stride, *,
                     stride_in_first_unit=False):
   """Helper function for creating a resnet_v2 bottleneck block.
 
@@ -195,7 +197,7 @@ def resnet_v2_block(scope, base_depth, num_units, stride,
     num_units: The number of units in the block.
     stride: The stride of the block, implemented as a stride in the last unit.
       All other units have stride=1.
-    stride_in_first_unit: Put the stride in the first unit instead.
+    stride_in_first_unit: Keyword only. Put the stride in the first unit instead.
 
   Returns:
     A resnet_v2 bottleneck block; each unit outputs base_depth * 4 channels.
@@ -206,7 +208,7 @@ def resnet_v2_block(scope, base_depth, num_units, stride,
       stride_in_first_unit)
 
 
-def resnet_v2_basic_block(scope, base_depth, num_units, stride,
+def resnet_v2_basic_block(scope, base_depth, num_units, stride, *,
                           stride_in_first_unit=False):
   """Helper function for creating a resnet_v2 basic-unit block (ResNet-18/34).
 
@@ -215,7 +217,7 @@ def resnet_v2_basic_block(scope, base_depth, num_units, stride,
     base_depth: The depth of both convolutions of each unit and of its output.
     num_units: The number of units in the block.
     stride: The stride of the block, implemented as a stride in the last unit.
-    stride_in_first_unit: Put the stride in the first unit instead.
+    stride_in_first_unit: Keyword only. Put the stride in the first unit instead.
 
   Returns:
     A resnet_v2 basic block.

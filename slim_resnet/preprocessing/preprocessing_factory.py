@@ -48,12 +48,17 @@ def get_preprocessing(name, is_training=False, use_grayscale=False):
   Args:
     name: 'vgg', 'inception', or a model name (e.g. 'resnet_v1_50').
     is_training: Training (random) or evaluation preprocessing.
-    use_grayscale: Inception only: output grayscale.
+    use_grayscale: Output grayscale (inception preprocessing only).
 
   Raises:
-    ValueError: If the name is unknown.
+    ValueError: If the name is unknown, or use_grayscale is asked of a
+      preprocessing that does not do it.
   """
   module = PREPROCESSING[preprocessing_name(name)]
+  if use_grayscale and module is not inception_preprocessing:
+    raise ValueError(
+        'use_grayscale=True needs inception preprocessing; %r uses %s, which '
+        'would ignore it' % (name, preprocessing_name(name)))
   extra = {'use_grayscale': use_grayscale} if module is inception_preprocessing \
       else {}
 
