@@ -109,6 +109,7 @@ class _EvalGraph(object):
   """One pass over a split: the network's logits and the labels."""
 
   def __init__(self, spec, source, batch_size, device):
+    self._checkpoint_background = spec.checkpoint_background
     self.source = source
     self._init_fn = None
     self.graph = tf.Graph()
@@ -129,7 +130,8 @@ class _EvalGraph(object):
     if self._init_fn is None:  # Planned once; watch() restores many.
       with self.graph.as_default():
         self._init_fn = restorer.get_init_fn(
-            checkpoint_path, restore_moving_averages=restore_moving_averages)
+            checkpoint_path, restore_moving_averages=restore_moving_averages,
+            checkpoint_background=self._checkpoint_background)
     self._init_fn(self.session, checkpoint_path)
     self.session.run(self.iterator.initializer)
     all_logits, all_labels = [], []

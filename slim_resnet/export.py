@@ -76,6 +76,7 @@ def _preprocessed_images(spec, input_type):
   """(input placeholder, preprocessed float32 [batch, size, size, 3])."""
   size = spec.image_size
   if input_type == 'images':
+    spec.note_assumptions()
     images = tf.compat.v1.placeholder(tf.float32, [None, size, size, 3],
                                       name='images')
     return images, images
@@ -143,7 +144,8 @@ class _Session(object):
       if fold_batch_norms:
         optimize.restore_folded(self.session, spec.checkpoint_path)
       else:
-        restorer.restore(self.session, spec.checkpoint_path)
+        restorer.restore(self.session, spec.checkpoint_path,
+                         checkpoint_background=spec.checkpoint_background)
 
   def run(self, batch):
     return self.session.run(self.outputs, {self.inputs: batch})
@@ -323,7 +325,8 @@ def _export_into(work, spec, input_type, end_points, fold_batch_norms,
               input_type=input_type, fold_batch_norms=fold_batch_norms,
               model=spec.model, num_classes=spec.num_classes,
               image_size=spec.image_size, checkpoint=spec.checkpoint_path,
-              tolerance=TOLERANCE)
+              preprocessing=spec.preprocessing,
+              assumed=list(spec.assumed), tolerance=TOLERANCE)
   with open(os.path.join(work, EXPORT_INFO), 'w', encoding='utf-8') as f:
     json.dump(info, f, indent=2, sort_keys=True)
   return result

@@ -62,7 +62,9 @@ class FeatureExtractor(object):
       self.session = tf.compat.v1.Session(graph=self.graph,
                                           config=session_config)
       self.session.run(tf.compat.v1.global_variables_initializer())
-      restore_lib.restore(self.session, self.spec.checkpoint_path)
+      restore_lib.restore(
+          self.session, self.spec.checkpoint_path,
+          checkpoint_background=self.spec.checkpoint_background)
     self.graph.finalize()
 
   # Graph construction.

@@ -233,7 +233,8 @@ def _init_fn(config, spec):
     init = restorer.get_init_fn(
         spec.checkpoint_path,
         exclude_scopes=list(config.checkpoint_exclude_scopes),
-        ignore_missing_vars=config.ignore_missing_vars)
+        ignore_missing_vars=config.ignore_missing_vars,
+        checkpoint_background=spec.checkpoint_background)
   except errors.CheckpointMismatchError as e:
     if spec.num_classes is not None:
       e.args = ('%s\n(this run trains %d classes, from the dataset; to '
@@ -366,8 +367,13 @@ def train(config):
         saver=tf.compat.v1.train.Saver(max_to_keep=config.keep_checkpoint_max,
                                        sharded=cluster is not None))
     if is_chief:
-      model_spec_lib.write_model_spec(spec, config.train_dir,
-                                      source.class_names)
+      # The trained head has a background class only if the dataset's
+      # class 0 is one; the checkpoint's label_offset says nothing of it.
+      names = source.class_names
+      model_spec_lib.write_model_spec(
+          dataclasses.replace(spec, label_offset=int(
+              bool(names) and names[0] == 'background')),
+          config.train_dir, names)
     save_steps = config.save_checkpoint_steps
     run_options = None
     if cluster is not None:

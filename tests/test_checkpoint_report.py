@@ -72,8 +72,8 @@ def test_scope_prefix_hint():
 
 
 @pytest.mark.parametrize('graph_classes, ckpt_classes, hint', [
-    (1000, 1001, 'build with num_classes=1001, or restore with '
-     'labels_offset_mode="drop_background"'),
+    (1000, 1001, 'build with num_classes=1001; if one side\'s class 0 is a '
+     'background class, restore with labels_offset_mode="drop_background"'),
     (1001, 1000, 'labels_offset_mode="add_background"'),
     (5, 1000, 'exclude_scopes=["resnet_v1_50/logits"]'),
 ])

@@ -27,19 +27,15 @@ import hashlib
 import json
 import os
 import shutil
-import sys
 import tarfile
 import tempfile
 
 from slim_resnet import files
+from slim_resnet import notices
 from slim_resnet.checkpoints import download as download_lib
 from slim_resnet.checkpoints import errors
 
 MARKER_SUFFIX = '.json'
-
-
-def _say(message):
-  print('slim-resnet: %s' % message, file=sys.stderr)
 
 
 def url_key(url):
@@ -112,16 +108,16 @@ def cached_download(url, cache, sha256=None, progress=True):
       if not marker or marker.get('stat') != _stat(path):
         _write_marker(marker_path, _archive_marker(url, path, found, sha256))
       return path, found
-    _say('the cached %s does not match its %s sha256 (%s, found %s); '
-         'downloading it again' % (
-             path, 'published' if sha256 else 'recorded', expected or 'none',
-             found))
+    notices.say('the cached %s does not match its %s sha256 (%s, found %s); '
+                'downloading it again' % (
+                    path, 'published' if sha256 else 'recorded',
+                    expected or 'none', found))
     _remove(path, marker_path)
   found = download_lib.download(url, path, sha256, progress=progress)
   if not sha256:
-    _say('%s has no published sha256; recorded the sha256 of this first '
-         'download (%s) and will verify the cached copy against it' % (
-             url, found))
+    notices.say('%s has no published sha256; recorded the sha256 of this '
+                'first download (%s) and will verify the cached copy against '
+                'it' % (url, found))
   _write_marker(marker_path, _archive_marker(url, path, found, sha256))
   return path, found
 
@@ -245,8 +241,8 @@ def cached_extraction(archive, cache, archive_sha256=None):
   if os.path.isdir(folder) and not problem:
     return folder
   if problem and os.path.isdir(folder):
-    _say('the extracted copy %s cannot be used (%s); extracting %s again' % (
-        folder, problem, archive))
+    notices.say('the extracted copy %s cannot be used (%s); extracting %s '
+                'again' % (folder, problem, archive))
   _remove(marker_path)
   extract_archive(archive, folder)
   listing = _listing(folder)

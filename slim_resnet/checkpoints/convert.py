@@ -19,6 +19,7 @@ import numpy as np
 
 from slim_resnet.checkpoints import errors
 from slim_resnet.checkpoints import model_spec as model_spec_lib
+from slim_resnet.checkpoints import restore_check
 import tensorflow as tf
 
 
@@ -94,18 +95,6 @@ def write_checkpoint(values, prefix):
     shutil.rmtree(work, ignore_errors=True)
 
 
-def _check_restore(prefix, model, num_classes, model_options):
-  """Builds the net and restores the checkpoint; the variable count."""
-  from slim_resnet import nets_factory  # pylint: disable=g-import-not-at-top
-  from slim_resnet.checkpoints import restorer  # pylint: disable=g-import-not-at-top
-  network_fn = nets_factory.get_network_fn(model, num_classes)
-  with tf.Graph().as_default():
-    images = tf.compat.v1.placeholder(tf.float32, [1, 64, 64, 3])
-    network_fn(images, **model_options)
-    with tf.compat.v1.Session() as session:
-      return len(restorer.restore(session, prefix, labels_offset_mode='off'))
-
-
 def save_converted(values, report, out_prefix):
   """Writes the converted values, model_spec.json, and checks the restore.
 
@@ -124,8 +113,9 @@ def save_converted(values, report, out_prefix):
   values = {n: np.asarray(v, np.float32) for n, v in values.items()}
   write_checkpoint(values, out_prefix)
   try:
-    report.restored = _check_restore(out_prefix, report.model,
-                                     report.num_classes, report.model_options)
+    report.restored = len(restore_check.check_restore(
+        out_prefix, report.model, report.num_classes, report.model_options,
+        labels_offset_mode='off', read_data=False, run=True).restored)
   except errors.CheckpointError:
     for suffix in ('.index', '.data-00000-of-00001'):
       if os.path.exists(out_prefix + suffix):

@@ -42,6 +42,38 @@ def read_checkpoint(path):
       for name in sorted(shapes))
 
 
+def data_error(path, error):
+  """A CheckpointError for TF's error reading the tensor data of `path`."""
+  return errors.CheckpointError(
+      'cannot read the tensor data of %s: %s (its .data file is missing, '
+      'truncated or corrupt: fetch or copy the checkpoint again)' % (
+          path, str(error).strip().splitlines()[0]))
+
+
+def verify_checkpoint_data(path):
+  """Reads every tensor of a checkpoint; TF checks each one's CRC on read.
+
+  Returns:
+    (number of tensors, number of bytes) read.
+
+  Raises:
+    CheckpointError: If the index cannot be read, or any tensor's data is
+      missing, truncated or corrupt; the message names the first.
+  """
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  variables = read_checkpoint(path)
+  reader = tf.compat.v1.train.NewCheckpointReader(str(path))
+  size = 0
+  for name in variables:
+    try:
+      size += reader.get_tensor(name).nbytes
+    except (tf.errors.OpError, ValueError, IndexError) as e:
+      # TF raises IndexError('Read less bytes than requested') when the
+      # data file is shorter than the index says.
+      raise data_error(path, '%s: %s' % (name, e)) from None
+  return len(variables), size
+
+
 def is_extra(name):
   """True for variables that are not model weights (steps, slots, ...)."""
   return (name.endswith(SLOT_SUFFIXES) or

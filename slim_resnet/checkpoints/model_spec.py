@@ -18,6 +18,7 @@ from typing import Optional
 
 from slim_resnet import files
 from slim_resnet import labels as labels_lib
+from slim_resnet import notices
 from slim_resnet.checkpoints import fetch
 from slim_resnet.checkpoints import errors
 from slim_resnet.checkpoints import inspect_checkpoint
@@ -47,6 +48,10 @@ class ModelSpec(object):
     label_offset: 1 when class 0 is 'background' (the v2 checkpoints).
     labels_source: 'imagenet', or a path to a file with one label per line.
     name: The manifest name, if any.
+    assumed: Fields not known from the checkpoint (no manifest entry, no
+      model_spec.json) nor given, filled with research/slim's defaults for
+      the model: ('image_size', 'preprocessing') for a bare checkpoint.
+      Whatever uses them says so once (note_assumptions).
   """
   checkpoint_path: str
   model: str
@@ -58,15 +63,37 @@ class ModelSpec(object):
   label_offset: int = 0
   labels_source: Optional[str] = None
   name: Optional[str] = None
+  assumed: tuple = ()
 
   @property
   def scope(self):
     return self.model
 
+  @property
+  def checkpoint_background(self):
+    """Whether the manifest says class 0 of the checkpoint is background;
+    None for other checkpoints (the restorer reads their own metadata)."""
+    return bool(self.label_offset) if self.name else None
+
+  def note_assumptions(self):
+    """Says on stderr (once) which fields were assumed, and how to fix them."""
+    if not self.assumed:
+      return
+    values = {'image_size': 'image size %d' % self.image_size,
+              'preprocessing': '%s preprocessing' % self.preprocessing}
+    notices.say(
+        '%s has no model_spec.json and no manifest entry: assumed %s '
+        "(research/slim's defaults for %s); if it was trained otherwise, "
+        'pass %s' % (self.checkpoint_path,
+                     ' and '.join(values[f] for f in self.assumed), self.model,
+                     ' / '.join('--%s (%s=)' % (f.replace('_', '-'), f)
+                                for f in self.assumed)))
+
   def preprocessing_fn(self, is_training=False, **options):
     """fn(image [height, width, channels]) -> float32 [image_size,
     image_size, 3]: the checkpoint's preprocessing with its options
     (preprocessing_options, updated by **options)."""
+    self.note_assumptions()
     from slim_resnet.preprocessing import preprocessing_factory  # pylint: disable=g-import-not-at-top
     fn = preprocessing_factory.get_preprocessing(self.preprocessing,
                                                  is_training=is_training)
@@ -188,7 +215,9 @@ def resolve_model(checkpoint=None, **overrides):
   fields = dict(
       checkpoint_path=path,
       num_classes=found.num_classes if found.model == model else None,
-      model_options=model_options)
+      model_options=model_options,
+      assumed=tuple(f for f in ('image_size', 'preprocessing')
+                    if f not in overrides))
   fields.update(overrides)
   return spec_for_model(model, **fields)
 

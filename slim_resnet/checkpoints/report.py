@@ -74,13 +74,15 @@ def _strip(name):
   return name.split('/', 1)[1] if '/' in name else name
 
 
-def compute_hints(graph, ckpt, ckpt_shapes, report):
+def compute_hints(graph, ckpt, ckpt_shapes, report, checkpoint_background=None):
   """Likely causes of `report`, as sentences naming the fix.
 
   Args:
     graph, ckpt: inspect_checkpoint descriptions of both sides.
     ckpt_shapes: Dict name -> shape of the checkpoint.
     report: The MismatchReport so far.
+    checkpoint_background: What the checkpoint's metadata says of its
+      class 0 (True: background, False: a real class, None: nothing).
   """
   hints = []
   if graph.version and ckpt.version and graph.version != ckpt.version:
@@ -99,20 +101,25 @@ def compute_hints(graph, ckpt, ckpt_shapes, report):
     hints.append('the checkpoint was built with depth_multiplier=%g, the graph '
                  'with %g' % (ckpt.depth_multiplier, graph.depth_multiplier))
   for name, graph_shape, ckpt_shape in report.shape_mismatches:
-    if '/logits/' not in name:
-      continue
     g, c = graph_shape[-1], ckpt_shape[-1]
-    if {g, c} == {1000, 1001}:
-      hints.append(
-          'the checkpoint has %d classes and the graph %d: build with '
-          'num_classes=%d, or restore with labels_offset_mode="%s" (drops or '
-          'adds the background class 0)' % (
-              c, g, c, 'drop_background' if c == 1001 else 'add_background'))
-    else:
-      hints.append(
-          'the checkpoint has %d classes and the graph %d: to train a new '
-          'head, exclude_scopes=["%s"] (--checkpoint-exclude-scopes)' % (
-              c, g, name.rsplit('/', 1)[0]))
+    if '/logits/' not in name or g == c:
+      continue
+    head = name.rsplit('/', 1)[0]
+    hint = ('the checkpoint has %d classes and the graph %d: to fine-tune a '
+            'new head, exclude_scopes=["%s"] (--checkpoint-exclude-scopes %s);'
+            ' to use its head, build with num_classes=%d' % (c, g, head, head,
+                                                             c))
+    if abs(g - c) == 1:
+      fix = 'drop_background' if c == g + 1 else 'add_background'
+      known = {True: "its metadata says class 0 is background",
+               False: "its metadata says class 0 is a real class, so it is "
+                      "not dropped or added by itself",
+               None: "no metadata says class 0 is background, and only the "
+                     "ImageNet 1001 <-> 1000 convention is applied by "
+                     "itself"}[checkpoint_background]
+      hint += ('; if one side\'s class 0 is a background class, restore with '
+               'labels_offset_mode="%s" (%s)' % (fix, known))
+    hints.append(hint)
     break
   missing_biases = [n for n in report.missing if n.endswith('/biases')]
   if missing_biases and any(
@@ -142,7 +149,7 @@ def _prefix_hints(report):
           'var_scope_map=%r (graph prefix -> checkpoint prefix)' % pairs]
 
 
-def compare(graph_shapes, ckpt_shapes, ignore=()):
+def compare(graph_shapes, ckpt_shapes, ignore=(), checkpoint_background=None):
   """Compares {name: shape} of the graph (in checkpoint names) and checkpoint.
 
   Args:
@@ -151,6 +158,7 @@ def compare(graph_shapes, ckpt_shapes, ignore=()):
     ckpt_shapes: Dict name -> shape of the checkpoint's variables.
     ignore: Graph-side names whose problems are tolerated (handled by the
       caller, e.g. 1001 -> 1000 logits).
+    checkpoint_background: As compute_hints.
 
   Returns:
     A MismatchReport with hints.
@@ -174,7 +182,8 @@ def compare(graph_shapes, ckpt_shapes, ignore=()):
   if graph.model and ckpt.model and graph.model != ckpt.model:
     report.architecture = 'the checkpoint holds %s, the graph is %s' % (
         ckpt.model, graph.model)
-  report.hints = compute_hints(graph, ckpt, ckpt_shapes, report)
+  report.hints = compute_hints(graph, ckpt, ckpt_shapes, report,
+                               checkpoint_background)
   return report
 
 

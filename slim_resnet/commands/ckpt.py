@@ -3,11 +3,15 @@
     slim-resnet ckpt list                      # the manifest, and what is cached
     slim-resnet ckpt fetch NAME_OR_URL         # download, verify, extract
     slim-resnet ckpt inspect PATH [--all]      # variables, model, num_classes
-    slim-resnet ckpt check PATH --model M --num-classes N
-        [--exclude-scopes S1,S2] [--labels-offset-mode auto]
+    slim-resnet ckpt check NAME_OR_PATH [--model M] [--num-classes N]
+        [--depth-multiplier D] [--exclude-scopes S1,S2]
+        [--labels-offset-mode auto]
 
-`check` builds the model's graph and reports every difference from the
-checkpoint with the likely fix (exit code 1 when it would not restore).
+`check` builds the model's graph (by default the checkpoint's own model,
+classes and builder options, from the manifest, model_spec.json or its
+variables), plans the restore with the library's rules, reads every tensor,
+and reports every difference with the likely fix (exit code 1 when it would
+not restore; 2 when its data cannot be read).
 """
 import os
 
@@ -24,13 +28,28 @@ def add_arguments(parser):
   inspect.add_argument('checkpoint')
   inspect.add_argument('--all', action='store_true',
                        help='list every variable (default: the first 40)')
-  check = sub.add_parser('check', help='would it restore into this model?')
-  check.add_argument('checkpoint')
-  check.add_argument('--model', required=True)
-  check.add_argument('--num-classes', type=int, default=None)
-  check.add_argument('--depth-multiplier', type=float, default=1.0)
-  check.add_argument('--exclude-scopes', default='')
-  check.add_argument('--labels-offset-mode', default='auto')
+  check = sub.add_parser(
+      'check', help='would it restore into this model? (reads every tensor)')
+  check.add_argument('checkpoint', help='manifest name or checkpoint path')
+  check.add_argument('--model', default=None,
+                     help="model to restore into (default: the checkpoint's, "
+                     'from the manifest, model_spec.json or its variables)')
+  check.add_argument('--num-classes', type=int, default=None,
+                     help="logits of the model, 0 for none (default: the "
+                     "checkpoint's)")
+  check.add_argument('--depth-multiplier', type=float, default=None,
+                     help="builder depth_multiplier (default: the "
+                     "checkpoint's, e.g. the manifest's 0.125 for "
+                     'digits_resnet_v1_18)')
+  check.add_argument('--exclude-scopes', default='',
+                     help='comma-separated scopes not to restore, e.g. '
+                     'resnet_v1_50/logits')
+  check.add_argument('--labels-offset-mode', default='auto',
+                     choices=('auto', 'drop_background', 'add_background',
+                              'off'),
+                     help='background class handling (default: auto, the '
+                     'ImageNet 1001 <-> 1000 convention or the checkpoint\'s '
+                     'metadata)')
 
 
 def _list():
@@ -53,27 +72,33 @@ def _list():
 
 
 def _check(args):
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  from slim_resnet import nets_factory  # pylint: disable=g-import-not-at-top
   from slim_resnet.checkpoints import errors  # pylint: disable=g-import-not-at-top
-  from slim_resnet.checkpoints import fetch  # pylint: disable=g-import-not-at-top
-  from slim_resnet.checkpoints import restorer  # pylint: disable=g-import-not-at-top
-  path = fetch.fetch_checkpoint(args.checkpoint)
-  network_fn = nets_factory.get_network_fn(args.model, args.num_classes)
-  with tf.Graph().as_default():
-    images = tf.compat.v1.placeholder(tf.float32, [1, 64, 64, 3])
-    network_fn(images, depth_multiplier=args.depth_multiplier,
-               spatial_squeeze=False)
-    try:
-      init_fn = restorer.get_init_fn(
-          path, exclude_scopes=[s for s in args.exclude_scopes.split(',') if s],
-          labels_offset_mode=args.labels_offset_mode)
-    except errors.CheckpointMismatchError as e:
-      print(e)
-      return 1
-  print('ok: %s restores into %s (num_classes=%s): %d variables%s' % (
-      path, args.model, args.num_classes, len(init_fn.restored),
-      ''.join(', %s %s' % (f, n) for n, _, f in init_fn.fixes)))
+  from slim_resnet.checkpoints import model_spec  # pylint: disable=g-import-not-at-top
+  from slim_resnet.checkpoints import restore_check  # pylint: disable=g-import-not-at-top
+  overrides = {}
+  if args.model:
+    overrides['model'] = args.model
+  if args.num_classes is not None:
+    overrides['num_classes'] = args.num_classes
+  spec = model_spec.resolve_model(args.checkpoint, **overrides)
+  options = dict(spec.model_options)
+  if args.depth_multiplier is not None:
+    options['depth_multiplier'] = args.depth_multiplier
+  try:
+    check = restore_check.check_restore(
+        spec.checkpoint_path, spec.model, spec.num_classes, options,
+        exclude_scopes=[s for s in args.exclude_scopes.split(',') if s],
+        labels_offset_mode=args.labels_offset_mode,
+        checkpoint_background=spec.checkpoint_background)
+  except errors.CheckpointMismatchError as e:
+    print(e)
+    return 1
+  print('ok: %s restores into %s (num_classes=%s%s): %d variables, all %d '
+        'tensors read (%.1f MB)%s' % (
+            check.checkpoint_path, check.model, check.num_classes,
+            ''.join(', %s=%s' % kv for kv in sorted(options.items())),
+            len(check.restored), check.tensors, check.bytes / 1e6,
+            ''.join(', %s %s' % (f, n) for n, _, f in check.fixes)))
   return 0
 
 
