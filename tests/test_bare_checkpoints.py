@@ -18,16 +18,8 @@ from slim_resnet import inference
 from slim_resnet.checkpoints import errors
 from slim_resnet.checkpoints import fetch
 from slim_resnet.checkpoints import restore_check
-from slim_resnet.data import image_folder
 
 SHIPPED = 'digits_resnet_v1_18'
-
-
-@pytest.fixture(scope='module')
-def sample(tmp_path_factory):
-  root = tmp_path_factory.mktemp('sample')
-  image_folder.write_sample_folder(str(root))
-  return str(root)
 
 
 def _copy(tmp_path, name='bare'):

@@ -13,18 +13,9 @@ from slim_resnet import cli
 from slim_resnet import evaluation
 from slim_resnet import inference
 from slim_resnet.data import datasets
-from slim_resnet.data import image_folder
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHIPPED = 'digits_resnet_v1_18'
-
-
-@pytest.fixture(scope='module')
-def sample(tmp_path_factory):
-  """The shipped checkpoint's 359 held-out digits as an image folder."""
-  root = tmp_path_factory.mktemp('sample')
-  image_folder.write_sample_folder(str(root))
-  return str(root)
 
 
 def independent_metrics(probabilities, labels, k):
