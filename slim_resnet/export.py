@@ -34,6 +34,7 @@ from typing import Dict, List, Optional
 import numpy as np
 import tf_slim as slim
 
+from slim_resnet import errors
 from slim_resnet import nets_factory
 from slim_resnet import optimize
 from slim_resnet.checkpoints import model_spec as model_spec_lib
@@ -47,7 +48,7 @@ EXPORT_INFO = 'export.json'
 TOLERANCE = 1e-4
 
 
-class ExportError(ValueError):
+class ExportError(errors.UserError):
   """An export that cannot be made, or whose outputs do not match."""
 
 

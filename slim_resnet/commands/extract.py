@@ -12,6 +12,7 @@ the end with the reason.
 """
 import sys
 
+from slim_resnet import errors
 from slim_resnet.commands import classify
 
 HELP = 'end_points features for a folder of images, to .npz or shards'
@@ -47,7 +48,7 @@ def run(args):
         print('%-60s %s' % (key, tensor.shape))
       return 0
     if not args.images or not args.out:
-      raise ValueError('--images and --out are required (or use '
+      raise errors.UsageError('--images and --out are required (or use '
                        '--list-end-points)')
     paths = images_lib.list_images(args.images)
     summary = extraction.extract_to_files(

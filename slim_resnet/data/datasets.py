@@ -20,6 +20,7 @@ import os
 
 import numpy as np
 
+from slim_resnet import errors
 from slim_resnet import images as images_lib
 from slim_resnet.data import image_folder
 from slim_resnet.data import tfrecords
@@ -30,7 +31,7 @@ SPLITS = ('train', 'validation', 'all')
 LABEL_RANGE_MESSAGE = 'label out of range'
 
 
-class DatasetError(ValueError):
+class DatasetError(errors.UserError):
   """A dataset path or split that cannot be read; says what was found."""
 
 
