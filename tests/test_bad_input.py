@@ -274,3 +274,15 @@ def test_broken_checkpoints(bad, capsys, tmp_path, command, case):
   assert_one_line(err, rc)
   leftovers = [f for f in os.listdir(out)]
   assert leftovers == [], leftovers
+
+
+def test_a_uint8_tensor_given_to_a_builder():
+  """Catches the raw 'Cannot create initializer...' TypeError from TF."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  from slim_resnet import resnet_v1  # pylint: disable=g-import-not-at-top
+  with tf.Graph().as_default():
+    images = tf.compat.v1.placeholder(tf.uint8, [1, 32, 32, 3])
+    with pytest.raises(TypeError, match='float images .* got uint8.*'
+                       'tf.cast.*tf.image.convert_image_dtype'):
+      resnet_v1.resnet_v1_18(images, num_classes=3)
+    assert not tf.compat.v1.global_variables()  # Nothing built.
