@@ -2,6 +2,7 @@
 one-line bug (named in its docstring)."""
 import os
 
+import numpy as np
 import pytest
 
 from slim_resnet import files
@@ -55,3 +56,96 @@ def test_atomic_write_failing_midway_leaves_the_old_file(tmp_path, monkeypatch,
   with open(path) as f:
     assert f.read() == 'whole'
   assert os.listdir(tmp_path) == ['out.bin']
+
+
+# Basic units against numpy (ResNet-18/34 have no reference net to compare).
+
+EPSILON = 1e-5  # research/slim's resnet_arg_scope batch_norm_epsilon.
+
+
+def np_conv(x, w, stride, biases=None):
+  """research/slim conv2d_same: SAME at stride 1, else explicit pad + VALID."""
+  k = w.shape[0]
+  pad_beg = (k - 1) // 2
+  pad_end = k - 1 - pad_beg
+  xp = np.pad(x, [(0, 0), (pad_beg, pad_end), (pad_beg, pad_end), (0, 0)])
+  height = (xp.shape[1] - k) // stride + 1
+  width = (xp.shape[2] - k) // stride + 1
+  out = np.zeros([x.shape[0], height, width, w.shape[3]], np.float64)
+  for i in range(k):
+    for j in range(k):
+      patch = xp[:, i:i + stride * height:stride, j:j + stride * width:stride]
+      out += np.einsum('bhwc,co->bhwo', patch, w[i, j])
+  return out if biases is None else out + biases
+
+
+def np_bn(x, values, scope):
+  return (values[scope + '/gamma'] * (x - values[scope + '/moving_mean']) /
+          np.sqrt(values[scope + '/moving_variance'] + EPSILON) +
+          values[scope + '/beta'])
+
+
+def relu(x):
+  return np.maximum(x, 0)
+
+
+def np_basic_v2(x, v, s, depth, stride):
+  preact = relu(np_bn(x, v, s + 'preact'))
+  if depth == x.shape[3]:
+    shortcut = x[:, ::stride, ::stride]
+  else:
+    shortcut = np_conv(preact, v[s + 'shortcut/weights'], stride,
+                       v[s + 'shortcut/biases'])
+  residual = relu(np_bn(np_conv(preact, v[s + 'conv1/weights'], 1), v,
+                        s + 'conv1/BatchNorm'))
+  residual = np_conv(residual, v[s + 'conv2/weights'], stride,
+                     v[s + 'conv2/biases'])
+  return shortcut + residual
+
+
+def np_basic_v1(x, v, s, depth, stride):
+  if depth == x.shape[3]:
+    shortcut = x[:, ::stride, ::stride]
+  else:
+    shortcut = np_bn(np_conv(x, v[s + 'shortcut/weights'], stride), v,
+                     s + 'shortcut/BatchNorm')
+  residual = relu(np_bn(np_conv(x, v[s + 'conv1/weights'], 1), v,
+                        s + 'conv1/BatchNorm'))
+  residual = np_bn(np_conv(residual, v[s + 'conv2/weights'], stride), v,
+                   s + 'conv2/BatchNorm')
+  return relu(shortcut + residual)
+
+
+@pytest.mark.parametrize('version', ['v1', 'v2'])
+@pytest.mark.parametrize('depth,stride', [(6, 2), (6, 1), (4, 2), (4, 1)])
+def test_basic_unit_against_numpy(version, depth, stride):
+  """One basic unit (projection or identity shortcut, stride 1 or 2) in
+  inference mode vs numpy. Catches the v2 projection shortcut reading the raw
+  inputs instead of the pre-activation, a stride on the wrong conv, a
+  missing ReLU or bias."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  import tf_slim as slim  # pylint: disable=g-import-not-at-top
+  from slim_resnet import resnet_v1  # pylint: disable=g-import-not-at-top
+  from slim_resnet import resnet_v2  # pylint: disable=g-import-not-at-top
+  module = resnet_v1 if version == 'v1' else resnet_v2
+  rng = np.random.RandomState(depth * 10 + stride)
+  x = rng.normal(0, 1, [2, 9, 8, 4]).astype(np.float32)
+  with tf.Graph().as_default():
+    inputs = tf.constant(x)
+    with slim.arg_scope(module.resnet_arg_scope()), \
+        slim.arg_scope([slim.batch_norm], is_training=False):
+      out = module.basic(inputs, depth, stride, scope='unit')
+    variables = tf.compat.v1.global_variables()
+    with tf.compat.v1.Session() as sess:
+      values = {}
+      for var in variables:
+        leaf = var.op.name.rsplit('/', 1)[-1]
+        low, high = (0.5, 1.5) if leaf in ('gamma', 'moving_variance') else (
+            -0.5, 0.5)
+        values[var.op.name] = rng.uniform(low, high, var.shape.as_list())
+        var.load(values[var.op.name].astype(np.float32), sess)
+      got = sess.run(out)
+  reference = np_basic_v1 if version == 'v1' else np_basic_v2
+  expected = reference(x.astype(np.float64), values, 'unit/', depth, stride)
+  assert got.shape == expected.shape
+  np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
