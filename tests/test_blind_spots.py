@@ -149,3 +149,70 @@ def test_basic_unit_against_numpy(version, depth, stride):
   expected = reference(x.astype(np.float64), values, 'unit/', depth, stride)
   assert got.shape == expected.shape
   np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
+
+
+# Preprocessing against research/slim's formulas, in numpy.
+
+def np_resize_bilinear(image, height, width):
+  """tf.compat.v1.image.resize_bilinear, align_corners=False (TF1: no half
+  pixel centers): source = dest * in / out, clamped neighbours."""
+  image = image.astype(np.float64)
+  in_h, in_w = image.shape[:2]
+  ys = np.arange(height) * (in_h / height)
+  xs = np.arange(width) * (in_w / width)
+  y0 = np.floor(ys).astype(int)
+  x0 = np.floor(xs).astype(int)
+  y1, x1 = np.minimum(y0 + 1, in_h - 1), np.minimum(x0 + 1, in_w - 1)
+  fy, fx = (ys - y0)[:, None, None], (xs - x0)[None, :, None]
+  top = image[y0][:, x0] * (1 - fx) + image[y0][:, x1] * fx
+  bottom = image[y1][:, x0] * (1 - fx) + image[y1][:, x1] * fx
+  return top * (1 - fy) + bottom * fy
+
+
+def np_vgg_eval(image, out_h, out_w, resize_side):
+  """research/slim vgg_preprocessing.preprocess_for_eval."""
+  h, w = image.shape[:2]
+  scale = resize_side / w if h > w else resize_side / h
+  new_h, new_w = int(np.rint(h * scale)), int(np.rint(w * scale))
+  resized = np_resize_bilinear(image, new_h, new_w)
+  top, left = (new_h - out_h) // 2, (new_w - out_w) // 2
+  crop = resized[top:top + out_h, left:left + out_w]
+  return crop - np.array([123.68, 116.78, 103.94])
+
+
+def np_inception_eval(image, height, width, central_fraction=0.875):
+  """research/slim inception_preprocessing.preprocess_for_eval (uint8 in)."""
+  image = image.astype(np.float64) / 255.0
+  h, w = image.shape[:2]
+  top = int((h - h * central_fraction) / 2)
+  left = int((w - w * central_fraction) / 2)
+  image = image[top:h - top, left:w - left]
+  return (np_resize_bilinear(image, height, width) - 0.5) * 2.0
+
+
+def mesh(height, width, seed):
+  rng = np.random.RandomState(seed)
+  return rng.randint(0, 256, [height, width, 3]).astype(np.uint8)
+
+
+@pytest.mark.parametrize('size', [(37, 53), (64, 41), (100, 100), (23, 31)])
+def test_vgg_and_inception_eval_against_research_slim(size):
+  """Non-constant images whose sizes really resize (up and down). Catches
+  the vgg resize with align_corners=True, a rounding change in
+  _smallest_size_at_least, an off-centre crop, and a changed inception
+  central fraction (0.875) or scaling."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  from slim_resnet.preprocessing import inception_preprocessing  # pylint: disable=g-import-not-at-top
+  from slim_resnet.preprocessing import vgg_preprocessing  # pylint: disable=g-import-not-at-top
+  image = mesh(size[0], size[1], seed=size[0])
+  with tf.Graph().as_default():
+    vgg = vgg_preprocessing.preprocess_image(
+        tf.constant(image), 24, 24, is_training=False, resize_side_min=29)
+    inception = inception_preprocessing.preprocess_image(
+        tf.constant(image), 24, 24, is_training=False)
+    with tf.compat.v1.Session() as sess:
+      got_vgg, got_inception = sess.run([vgg, inception])
+  np.testing.assert_allclose(got_vgg, np_vgg_eval(image, 24, 24, 29),
+                             atol=2e-3)
+  np.testing.assert_allclose(got_inception, np_inception_eval(image, 24, 24),
+                             atol=1e-5)
