@@ -7,6 +7,7 @@ import argparse
 import importlib
 import os
 import sys
+import traceback
 
 # name -> module under slim_resnet.commands, imported only when chosen.
 COMMANDS = ('summary', 'classify', 'extract', 'ckpt', 'data', 'train', 'eval',
@@ -29,19 +30,58 @@ def build_parser():
   return parser
 
 
+def _is_user_error(e):
+  """True for an exception that means bad input (a file or flag), not a bug."""
+  from slim_resnet import errors  # pylint: disable=g-import-not-at-top
+  if isinstance(e, errors.UserError):
+    return True
+  if isinstance(e, (FileNotFoundError, PermissionError, IsADirectoryError,
+                    NotADirectoryError)):
+    return True
+  tf_errors = sys.modules.get('tensorflow.python.framework.errors_impl')
+  return tf_errors is not None and isinstance(e, (
+      tf_errors.NotFoundError, tf_errors.DataLossError,
+      tf_errors.InvalidArgumentError, tf_errors.OutOfRangeError,
+      tf_errors.PermissionDeniedError))
+
+
+def _one_line(e):
+  """The message of a user error, on one line."""
+  message = getattr(e, 'message', None) or (e.args[0] if e.args else '')
+  if isinstance(e, OSError) and getattr(e, 'filename', None):
+    message = '%s: %s' % (e.filename, e.strerror or message)
+  lines = [l.strip() for l in str(message).splitlines() if l.strip()]
+  return lines[0] if len(lines) == 1 else ' '.join(lines)
+
+
 def main(argv=None):
-  """Runs one command; returns its exit code (2 for a user error)."""
+  """Runs one command; returns its exit code.
+
+  0: all done; 1: done, with skipped inputs (listed); 2: bad input (one line
+  on stderr; with --debug or SLIM_RESNET_DEBUG=1 also the traceback);
+  3: a bug in slim_resnet (its traceback, and a line saying so).
+  """
   os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')  # before TF loads
+  argv = list(sys.argv[1:] if argv is None else argv)
+  debug = os.environ.get('SLIM_RESNET_DEBUG', '') not in ('', '0')
+  if '--debug' in argv:
+    argv.remove('--debug')
+    debug = True
   args = build_parser().parse_args(argv)
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   tf.get_logger().setLevel('ERROR')
-  from slim_resnet.checkpoints import errors  # pylint: disable=g-import-not-at-top
   try:
     return args.run(args) or 0
-  except (errors.CheckpointError, ValueError, KeyError, FileNotFoundError,
-          OSError) as e:
-    message = e.args[0] if isinstance(e, KeyError) and e.args else e
-    print('slim-resnet %s: error: %s' % (args.command, message),
+  except Exception as e:  # pylint: disable=broad-except
+    if not _is_user_error(e):
+      traceback.print_exc()
+      print('slim-resnet %s: internal error (a bug in slim_resnet, not in '
+            'your input): %s: %s' % (args.command, type(e).__name__, e),
+            file=sys.stderr)
+      return 3
+    if debug:
+      traceback.print_exc()
+    print('slim-resnet %s: error: %s' % (args.command, _one_line(e)),
           file=sys.stderr)
     return 2
 

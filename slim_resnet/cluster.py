@@ -21,12 +21,13 @@ import os
 import time
 from typing import Tuple
 
+from slim_resnet import errors
 import tensorflow as tf
 
 JOBS = ('ps', 'worker')
 
 
-class ClusterError(ValueError):
+class ClusterError(errors.UserError):
   """A cluster description that cannot work; says what was found."""
 
 

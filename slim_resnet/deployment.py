@@ -18,6 +18,7 @@ so checkpoints written by N towers or N workers restore into one model.
 """
 import dataclasses
 
+from slim_resnet import errors
 import tensorflow as tf
 
 
@@ -48,10 +49,10 @@ class DeploymentConfig(object):
 
   def __post_init__(self):
     if self.num_clones < 1:
-      raise ValueError('num_clones must be 1 or more; got %d' %
+      raise errors.UsageError('num_clones must be 1 or more; got %d' %
                        self.num_clones)
     if not 0 <= self.replica_id < max(self.num_replicas, 1):
-      raise ValueError('replica_id must be in 0..%d; got %d' % (
+      raise errors.UsageError('replica_id must be in 0..%d; got %d' % (
           self.num_replicas - 1, self.replica_id))
 
   @property

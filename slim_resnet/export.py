@@ -34,6 +34,7 @@ from typing import Dict, List, Optional
 import numpy as np
 import tf_slim as slim
 
+from slim_resnet import errors
 from slim_resnet import nets_factory
 from slim_resnet import optimize
 from slim_resnet.checkpoints import model_spec as model_spec_lib
@@ -47,7 +48,7 @@ EXPORT_INFO = 'export.json'
 TOLERANCE = 1e-4
 
 
-class ExportError(ValueError):
+class ExportError(errors.UserError):
   """An export that cannot be made, or whose outputs do not match."""
 
 
@@ -261,6 +262,7 @@ def export_model(checkpoint, export_dir, input_type='images', end_points=(),
     raise ExportError("formats must be 'frozen' and/or 'saved_model'; got %r"
                       % (formats,))
   export_dir = os.path.abspath(export_dir)
+  _recover(export_dir)
   if os.path.exists(export_dir) and not overwrite:
     raise ExportError('%s exists; choose another directory or overwrite=True'
                       % export_dir)
@@ -332,13 +334,32 @@ def _export_into(work, spec, input_type, end_points, fold_batch_norms,
   return result
 
 
+def _recover(export_dir):
+  """Finishes a swap that _move_into_place did not: a crash between its two
+  renames leaves only export_dir.old (renamed back), one after them leaves
+  both (the .old is removed)."""
+  old = export_dir + '.old'
+  if os.path.isdir(old):
+    if os.path.exists(export_dir):
+      shutil.rmtree(old)
+    else:
+      os.rename(old, export_dir)
+
+
 def _move_into_place(work, export_dir):
-  """Renames work to export_dir; an old export_dir goes only after."""
+  """Swaps work in as export_dir by renames; the old export_dir is kept (as
+  export_dir.old) until the new one is in place, put back if that fails,
+  and recovered by the next export if the process died in between."""
+  _recover(export_dir)
   old = None
   if os.path.exists(export_dir):
     old = export_dir + '.old'
-    shutil.rmtree(old, ignore_errors=True)
     os.rename(export_dir, old)
-  os.rename(work, export_dir)
+  try:
+    os.rename(work, export_dir)
+  except BaseException:
+    if old:
+      os.rename(old, export_dir)
+    raise
   if old:
     shutil.rmtree(old, ignore_errors=True)

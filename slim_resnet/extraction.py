@@ -20,13 +20,14 @@ import shutil
 import numpy as np
 import tqdm
 
+from slim_resnet import errors
 from slim_resnet import files
 
 POOLING = ('avg', 'max')
 INDEX = 'index.json'
 
 
-class ExtractionError(ValueError):
+class ExtractionError(errors.UserError):
   """An output that exists already, or a resume that does not match."""
 
 

@@ -10,7 +10,9 @@ import numpy as np
 from PIL import Image
 from PIL import UnidentifiedImageError
 
-class ImageDecodeError(ValueError):
+from slim_resnet import errors
+
+class ImageDecodeError(errors.UserError):
   """A file that is not a decodable image; says which file and why."""
 
   def __init__(self, path, reason):

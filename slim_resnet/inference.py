@@ -16,6 +16,7 @@ import collections
 
 import numpy as np
 
+from slim_resnet import errors
 from slim_resnet import images as images_lib
 from slim_resnet import nets_factory
 from slim_resnet.checkpoints import model_spec as model_spec_lib
@@ -23,6 +24,11 @@ from slim_resnet.checkpoints import restorer as restore_lib
 import tensorflow as tf
 
 Batch = collections.namedtuple('Batch', ['paths', 'outputs', 'errors'])
+
+
+class EndPointError(errors.UsageError, KeyError):
+  """An end_points key the model does not have; the message lists its keys."""
+  __str__ = Exception.__str__
 
 
 class FeatureExtractor(object):
@@ -49,6 +55,13 @@ class FeatureExtractor(object):
 
   def __init__(self, checkpoint=None, end_points=None, batch_size=16,
                device=None, session_config=None, **overrides):
+    if not isinstance(batch_size, int) or batch_size < 1:
+      raise errors.UsageError('batch_size (--batch-size) must be 1 or more; '
+                              'got %r' % (batch_size,))
+    if overrides.get('num_classes') is not None and overrides['num_classes'] < 0:
+      raise errors.UsageError('num_classes (--num-classes) must be 1 or more, '
+                              'or 0 for a model without logits; got %r' %
+                              overrides['num_classes'])
     self.spec = model_spec_lib.resolve_model(checkpoint, **overrides)
     self.batch_size = batch_size
     self.graph = tf.Graph()
@@ -119,13 +132,14 @@ class FeatureExtractor(object):
     """The end_points keys to run: `keys`, or the constructor's default.
 
     Raises:
-      KeyError: For an unknown key; the message lists the model's keys.
+      EndPointError (a KeyError): For an unknown key; the message lists the
+        model's keys.
     """
     keys = keys or self._default_keys
     keys = [keys] if isinstance(keys, str) else list(keys)
     unknown = [k for k in keys if k not in self.end_points]
     if unknown:
-      raise KeyError('unknown end_points %s; this model has: %s' % (
+      raise EndPointError('unknown end_points %s; this model has: %s' % (
           ', '.join(unknown), ', '.join(self.end_points)))
     return keys
 
@@ -211,15 +225,22 @@ class Classifier(FeatureExtractor):
   """A FeatureExtractor that reads the predictions as labelled classes."""
 
   def __init__(self, checkpoint=None, **kwargs):
+    if kwargs.get('num_classes') == 0:
+      raise errors.UsageError('classifying needs logits: num_classes '
+                              '(--num-classes) must be 1 or more; got 0 (use '
+                              'FeatureExtractor / `extract` for features)')
     super().__init__(checkpoint, end_points=['predictions'], **kwargs)
     if not self.spec.num_classes:
-      raise ValueError('%s has no logits (num_classes=%s): use '
+      raise errors.UsageError('%s has no logits (num_classes=%s): use '
                        'FeatureExtractor' % (self.spec.model,
                                              self.spec.num_classes))
     self.labels = self.spec.labels()
 
   def top_k(self, probabilities, k=5):
     """[n, num_classes] probabilities -> n lists of (label, probability)."""
+    if not isinstance(k, int) or k < 1:
+      raise errors.UsageError('top_k (--top-k) must be 1 or more; got %r' %
+                              (k,))
     order = np.argsort(-probabilities, axis=1)[:, :k]
     return [[(self.labels[j], float(p[j])) for j in row]
             for row, p in zip(order, probabilities)]
@@ -230,6 +251,9 @@ class Classifier(FeatureExtractor):
 
   def classify_files(self, paths, top_k=5):
     """Yields (path, top-k pairs or None, error reason or None) per file."""
+    if not isinstance(top_k, int) or top_k < 1:
+      raise errors.UsageError('top_k (--top-k) must be 1 or more; got %r' %
+                              (top_k,))
     for batch in self.iter_files(paths):
       for path, top in zip(batch.paths,
                            self.top_k(batch.outputs['predictions'], top_k)):

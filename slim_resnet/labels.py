@@ -6,6 +6,7 @@ tinca'). research/slim's v2 checkpoints have 1001 logits: index 0 is
 """
 import functools
 
+from slim_resnet import errors
 from slim_resnet import assets
 
 
@@ -25,11 +26,11 @@ def imagenet_labels(num_classes=1000):
     A list of num_classes names.
 
   Raises:
-    ValueError: For any other num_classes.
+    errors.UsageError (a ValueError): For any other num_classes.
   """
   if num_classes == 1000:
     return list(_imagenet_1000())
   if num_classes == 1001:
     return ['background'] + list(_imagenet_1000())
-  raise ValueError('ImageNet labels exist for 1000 classes, or 1001 with '
+  raise errors.UsageError('ImageNet labels exist for 1000 classes, or 1001 with '
                    'background first; got num_classes=%s' % num_classes)

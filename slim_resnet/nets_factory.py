@@ -8,6 +8,7 @@ and resnet_v2_{18,34,50,101,152,200}.
 """
 import functools
 
+from slim_resnet import errors
 from slim_resnet import configs
 from slim_resnet import resnet_v1
 from slim_resnet import resnet_v2
@@ -26,7 +27,7 @@ arg_scopes_map = {
 }
 
 
-class UnknownNetworkError(ValueError):
+class UnknownNetworkError(errors.UserError):
   """A network name that is not in networks_map."""
 
 

@@ -6,6 +6,7 @@ _configure_optimizer), plus linear warm-up and cosine decay.
                                             decay_steps=1000, warmup_steps=100)
     optimizer = configure_optimizer('momentum', learning_rate)
 """
+from slim_resnet import errors
 import tensorflow as tf
 
 LEARNING_RATE_SCHEDULES = ('fixed', 'exponential', 'cosine', 'polynomial')
@@ -40,10 +41,10 @@ def configure_learning_rate(global_step, schedule='exponential',
     ValueError: For an unknown schedule or non-positive decay_steps.
   """
   if schedule not in LEARNING_RATE_SCHEDULES:
-    raise ValueError('learning rate schedule must be one of %s; got %r' % (
+    raise errors.UsageError('learning rate schedule must be one of %s; got %r' % (
         ', '.join(LEARNING_RATE_SCHEDULES), schedule))
   if schedule != 'fixed' and decay_steps <= 0:
-    raise ValueError('decay_steps must be positive; got %r' % decay_steps)
+    raise errors.UsageError('decay_steps must be positive; got %r' % decay_steps)
   step = tf.cast(global_step, tf.int64)
   decay_step = tf.maximum(step - warmup_steps, 0)
   if schedule == 'fixed':
@@ -94,5 +95,5 @@ def configure_optimizer(name, learning_rate, momentum=0.9, rmsprop_decay=0.9,
         learning_rate, beta1=adam_beta1, beta2=adam_beta2, epsilon=epsilon)
   if name == 'sgd':
     return tf.compat.v1.train.GradientDescentOptimizer(learning_rate)
-  raise ValueError('optimizer must be one of %s; got %r' % (
+  raise errors.UsageError('optimizer must be one of %s; got %r' % (
       ', '.join(OPTIMIZERS), name))

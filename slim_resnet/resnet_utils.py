@@ -68,7 +68,16 @@ def check_inputs(inputs):
 
   Raises:
     ValueError: If the rank is not 4 or the number of channels is unknown.
+    TypeError: If the images are not floating point (e.g. uint8 from a
+      decoder).
   """
+  dtype = getattr(inputs, 'dtype', None)
+  if dtype is not None and not tf.as_dtype(dtype).is_floating:
+    raise TypeError(
+        'inputs must be float images (float32, preprocessed); got %s. Cast '
+        'them first, e.g. tf.cast(images, tf.float32) before the '
+        'preprocessing, or tf.image.convert_image_dtype(images, tf.float32) '
+        'for values in [0, 1].' % tf.as_dtype(dtype).name)
   shape = tf.TensorShape(inputs.get_shape())
   if shape.rank != 4:
     raise ValueError(

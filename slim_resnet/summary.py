@@ -9,6 +9,7 @@ ReLU and pooling count little or nothing.
 """
 import collections
 
+from slim_resnet import errors
 from slim_resnet import nets_factory
 import tensorflow as tf
 from tensorflow.python.framework import ops as tf_ops  # get_stats_for_node_def
@@ -48,6 +49,12 @@ def summarize(model, image_size=None, num_classes=1000, batch_size=1,
   Raises:
     nets_factory.UnknownNetworkError: For an unknown model name.
   """
+  for name, value, low in (('num_classes', num_classes, 0),
+                           ('image_size', image_size, 32),
+                           ('batch_size', batch_size, 1)):
+    if value is not None and value < low:
+      raise errors.UsageError('%s (--%s) must be %d or more; got %r' % (
+          name, name.replace('_', '-'), low, value))
   network_fn = nets_factory.get_network_fn(model, num_classes)
   image_size = image_size or network_fn.default_image_size
   graph = tf.Graph()

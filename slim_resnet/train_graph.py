@@ -25,6 +25,7 @@ import contextlib
 
 import tf_slim as slim
 
+from slim_resnet import errors
 from slim_resnet import nets_factory
 from slim_resnet import optimization
 from slim_resnet.checkpoints import restorer
@@ -36,7 +37,7 @@ TrainOps = collections.namedtuple('TrainOps', [
     'train_op', 'step'])
 
 
-class TrainingError(ValueError):
+class TrainingError(errors.UserError):
   """A training setup that cannot work; says what was expected and found."""
 
 

@@ -333,6 +333,7 @@ def train(config):
   source = datasets.open_dataset(config.dataset, config.split,
                                  config.validation_fraction, config.seed,
                                  config.labels_offset)
+  datasets.require_examples(source)  # Before anything is written.
   spec = model_spec_for(config, source.num_classes)
   is_chief = cluster is None or cluster.is_chief
   if is_chief:

@@ -221,7 +221,9 @@ def test_ps_and_two_workers_on_localhost(sample, tmp_path, mode):
   assert codes == {'ps': 0, 'w0': 0, 'w1': 0}, texts
   assert 'ps task 0: 2 of 2 workers done' in texts['ps']
   latest = tf.train.latest_checkpoint(str(train_dir))
-  assert int(latest.rsplit('-', 1)[1]) >= 12, texts  # Both workers step.
+  assert int(latest.rsplit('-', 1)[1]) >= 12, texts
+  for worker in ('w0', 'w1'):  # Every worker ran steps, not only the chief.
+    assert '\nstep ' in '\n' + texts[worker], texts[worker][-2000:]
   restores_into_one_process(train_dir, sample)
 
 

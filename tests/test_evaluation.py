@@ -112,8 +112,11 @@ def test_watch_while_training_runs(sample, tmp_path):
   try:
     results = list(evaluation.watch(str(train_dir), sample, timeout=120,
                                     max_step=30, batch_size=64))
-  finally:
-    assert trainer.wait(timeout=120) == 0
+  except BaseException:
+    trainer.kill()  # The watch's own error is the one to see.
+    trainer.wait(timeout=30)
+    raise
+  assert trainer.wait(timeout=120) == 0
   steps = [r.global_step for r in results]
   assert steps[-1] == 30
   assert steps == sorted(set(steps))

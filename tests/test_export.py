@@ -132,3 +132,51 @@ def test_overwrite_replaces_only_when_done(tmp_path, capsys):
   assert cli.main(['export', '--out', out, '--overwrite']) == 0
   assert os.path.isdir(os.path.join(out, 'saved_model'))
   assert sorted(os.listdir(tmp_path)) == ['model']
+
+
+def _export_ids(path):
+  with open(os.path.join(path, 'export.json')) as f:
+    return json.load(f)['end_points']
+
+
+def test_a_swap_failing_midway_keeps_or_recovers_the_old_export(
+    tmp_path, monkeypatch):
+  """os.rename fails at the swap's second step (new export into place).
+
+  Once: the old export is put back at once. Always (as if the process died
+  between the renames): only <dir>.old is left, and the next export recovers
+  it before replacing it. Catches the old swap, which moved the old export
+  away first and left neither."""
+  out = str(tmp_path / 'model')
+  export.export_model(SHIPPED, out, formats=['frozen'])
+  assert _export_ids(out) == []
+  real_rename, calls = os.rename, []
+
+  def failing(fail_from, forever):
+    def rename(src, dst):
+      calls.append((src, dst))
+      if len(calls) >= fail_from and (forever or len(calls) == fail_from):
+        raise OSError('disk gone (test)')
+      return real_rename(src, dst)
+    return rename
+  monkeypatch.setattr(os, 'rename', failing(2, forever=False))
+  with pytest.raises(OSError, match='disk gone'):
+    export.export_model(SHIPPED, out, formats=['frozen'],
+                        end_points=['global_pool'], overwrite=True)
+  assert _export_ids(out) == []  # The old one, intact.
+  assert sorted(os.listdir(tmp_path)) == ['model']
+  calls.clear()
+  monkeypatch.setattr(os, 'rename', failing(2, forever=True))
+  with pytest.raises(OSError, match='disk gone'):
+    export.export_model(SHIPPED, out, formats=['frozen'],
+                        end_points=['global_pool'], overwrite=True)
+  monkeypatch.setattr(os, 'rename', real_rename)
+  assert sorted(os.listdir(tmp_path)) == ['model.old']  # The crash's state.
+  assert _export_ids(out + '.old') == []
+  with pytest.raises(export.ExportError, match='exists'):
+    export.export_model(SHIPPED, out, formats=['frozen'])  # Recovered first.
+  assert sorted(os.listdir(tmp_path)) == ['model'] and _export_ids(out) == []
+  export.export_model(SHIPPED, out, formats=['frozen'],
+                      end_points=['global_pool'], overwrite=True)
+  assert sorted(os.listdir(tmp_path)) == ['model']
+  assert _export_ids(out) == ['global_pool']

@@ -89,3 +89,45 @@ def test_restore_folded_from_a_checkpoint(tmp_path):
   with pytest.raises(errors.CheckpointMismatchError,
                      match='use_batch_norm=False'):
     optimize.restore_folded(other.session, path)
+
+
+def small_variances(built, values, seed):
+  """Moving variances of 5e-6..5e-5 (gamma scaled to keep activations ~1),
+  so that batch norm's epsilon (1e-5) changes every output."""
+  rng = np.random.RandomState(seed)
+  for name in values:
+    if name.endswith('/moving_variance'):
+      variance = rng.uniform(5e-6, 5e-5, values[name].shape).astype(np.float32)
+      values[name] = variance
+      gamma = name.replace('moving_variance', 'gamma')
+      if gamma in values:
+        values[gamma] = (values[gamma] * np.sqrt(variance)).astype(np.float32)
+  netutil.load_values(built, values)
+  return values
+
+
+@pytest.mark.parametrize('module,name', [(resnet_v1, 'resnet_v1_18'),
+                                         (resnet_v2, 'resnet_v2_18')])
+def test_folding_keeps_epsilon_with_small_variances(module, name):
+  """Catches folding without epsilon (s = gamma / sqrt(variance)): with
+  variances ~1, as in the tests above, epsilon never mattered."""
+  kwargs = dict(num_classes=5, is_training=False, depth_multiplier=0.25)
+  built = netutil.build(getattr(module, name), module.resnet_arg_scope(),
+                        [2, 64, 64, 3], **kwargs)
+  values = small_variances(built, netutil.randomize_batch_norm(built, seed=6),
+                           seed=7)
+  images = netutil.mesh_images([2, 64, 64, 3])
+  expected = built.session.run(built.net, {built.inputs: images})
+  # In memory, for a net without batch norm ...
+  plain = netutil.build(getattr(module, name),
+                        module.resnet_arg_scope(use_batch_norm=False),
+                        [2, 64, 64, 3], **kwargs)
+  netutil.load_values(plain, optimize.fold_batch_norm_values(values))
+  got = plain.session.run(plain.net, {plain.inputs: images})
+  assert netutil.relative_difference(got, expected) <= 1e-4
+  # ... and in the optimized (frozen, folded) graph.
+  logits = built.net.op.name
+  graph_def = optimize.optimized_graph_def(built.session, 'inputs', [logits])
+  with optimize.InferenceSession(graph_def, 'inputs', [logits]) as run:
+    frozen, = run(images)
+  assert netutil.relative_difference(frozen, expected) <= 1e-4

@@ -69,8 +69,11 @@ def test_same_as_reference(name):
   assert_same_graph_and_outputs(ours, ref, shape)
 
 
-@pytest.mark.parametrize('name', ['resnet_v1_50', 'resnet_v2_50'])
-@pytest.mark.parametrize('output_stride', [8, 16])
+# stack_blocks_dense (resnet_utils) does the atrous work for both families:
+# output_stride 8 on one and 16 on the other covers both strides and both
+# families' dense path with two builds instead of four.
+@pytest.mark.parametrize('name,output_stride', [('resnet_v1_50', 8),
+                                                ('resnet_v2_50', 16)])
 def test_same_as_reference_dense(name, output_stride):
   shape = [2, 65, 49, 3]  # odd sizes, as for dense prediction
   ours, ref = build_pair(name, shape, num_classes=5, is_training=False,
@@ -80,16 +83,12 @@ def test_same_as_reference_dense(name, output_stride):
   assert_same_graph_and_outputs(ours, ref, shape)
 
 
+# Training mode only changes batch norm, and num_classes=None only drops the
+# logits (compared in eval mode above): one build checks both.
 @pytest.mark.parametrize('name', ['resnet_v1_50', 'resnet_v2_50'])
-def test_same_as_reference_training_mode(name):
+def test_same_in_training_mode_and_without_logits(name):
   shape = [2, 64, 64, 3]
-  ours, ref = build_pair(name, shape, num_classes=3, is_training=True)
-  assert_same_graph_and_outputs(ours, ref, shape)
-
-
-@pytest.mark.parametrize('name', ['resnet_v1_50', 'resnet_v2_50'])
-def test_same_features_without_logits(name):
-  shape = [2, 64, 64, 3]
-  ours, ref = build_pair(name, shape, num_classes=None, is_training=False)
+  ours, ref = build_pair(name, shape, num_classes=None, is_training=True)
   assert ours.net.shape.as_list() == [2, 1, 1, 2048]
+  assert len(update_ops(ours)) > 0
   assert_same_graph_and_outputs(ours, ref, shape)

@@ -210,10 +210,15 @@ def test_ignore_missing_vars_and_moving_averages(v1, tmp_path):
   with pytest.raises(checkpoints.CheckpointMismatchError,
                      match='resnet_v1_50/logits/biases'):
     checkpoints.restore(built.session, path)
+  marker = np.full([1000], 7.0, np.float32)  # Not in the checkpoint.
+  netutil.load_values(built, dict(netutil.value(built), **{
+      'resnet_v1_50/logits/biases': marker}))
   checkpoints.restore(built.session, path, ignore_missing_vars=True)
   np.testing.assert_array_equal(
       netutil.value(built, 'resnet_v1_50/logits/weights'),
       v1['values']['resnet_v1_50/logits/weights'])
+  np.testing.assert_array_equal(  # The skipped variable kept its value.
+      netutil.value(built, 'resnet_v1_50/logits/biases'), marker)
   with pytest.raises(checkpoints.CheckpointMismatchError,
                      # 161 trainable (53 conv weights, 53 gamma/beta pairs,
                      # the logits' 2), of which the 2 logits are shadowed.

@@ -53,3 +53,50 @@ def test_cli_unknown_model_is_one_clear_error(capsys):
   err = capsys.readouterr().err
   assert 'Known networks: resnet_v1_18' in err
   assert 'Traceback' not in err
+
+
+def _conv(k, cin, cout, out):
+  """FLOPs (2 per multiply-add) and weights of a k x k conv, out x out."""
+  return 2 * k * k * cin * cout * out * out, k * k * cin * cout
+
+
+def expected_v1_18_flops(size, num_classes):
+  """resnet_v1_18's FLOPs per end_point from its architecture alone, as
+  TensorFlow counts them: convolutions (2 per multiply-add), 2 per weight for
+  the L2 regularizer, 1 per element for the residual Add, the 1x1-pool
+  subsampling shortcut and the logits' BiasAdd; batch norm and ReLU 0.
+  The stride of blocks 1-3 sits on their last unit (research/slim)."""
+  flops = {}
+  h = size // 2
+  f, n = _conv(7, 3, 64, h)
+  flops['conv1'] = f + 2 * n
+  h //= 2  # pool1
+  cin = 64
+  for b, depth in enumerate([64, 128, 256, 512], 1):
+    total = 0
+    for u in range(2):
+      stride = 2 if (u == 1 and b < 4) else 1
+      out = h // stride
+      f1, n1 = _conv(3, cin, depth, h)
+      f2, n2 = _conv(3, depth, depth, out)
+      total += f1 + f2 + 2 * (n1 + n2) + depth * out * out
+      if cin != depth:
+        fs, ns = _conv(1, cin, depth, out)
+        total += fs + 2 * ns
+      elif stride > 1:
+        total += depth * out * out
+      cin, h = depth, out
+    flops['block%d' % b] = total
+  flops['logits'] = 2 * 512 * num_classes * 2 + num_classes
+  return flops
+
+
+def test_flops_are_exact(v1_18_summary):
+  """Catches FLOPs counted for the wrong ops, a missing block or unit, or a
+  wrong input size (the old test had lower bounds only)."""
+  rows, totals = v1_18_summary
+  by_key = {r.end_point: r for r in rows}
+  expected = expected_v1_18_flops(64, 10)
+  for key, flops in expected.items():
+    assert by_key['resnet_v1_18/' + key].flops == flops, key
+  assert totals.flops >= sum(expected.values())

@@ -1,7 +1,8 @@
 """One family of errors for everything about checkpoints."""
+from slim_resnet import errors as _errors
 
 
-class CheckpointError(Exception):
+class CheckpointError(_errors.UserError):
   """Base class: a checkpoint that cannot be found, fetched, read or used."""
 
 
@@ -21,7 +22,7 @@ class UnsafeArchiveError(CheckpointError):
   """An archive member would land outside the target directory."""
 
 
-class CheckpointMismatchError(CheckpointError, ValueError):
+class CheckpointMismatchError(CheckpointError):
   """The graph's variables and the checkpoint's do not match.
 
   Attributes:

@@ -8,10 +8,11 @@ OUT ending in .npz gives one file (arrays named after the end_points with '/'
 written as '__', plus 'paths'); any other OUT is a directory of shards with an
 index.json. --resume continues an interrupted run into the same OUT; each
 image is written once. Files that cannot be decoded are skipped and listed at
-the end with the reason.
+the end with the reason (exit code 1 if there were any).
 """
 import sys
 
+from slim_resnet import errors
 from slim_resnet.commands import classify
 
 HELP = 'end_points features for a folder of images, to .npz or shards'
@@ -47,7 +48,7 @@ def run(args):
         print('%-60s %s' % (key, tensor.shape))
       return 0
     if not args.images or not args.out:
-      raise ValueError('--images and --out are required (or use '
+      raise errors.UsageError('--images and --out are required (or use '
                        '--list-end-points)')
     paths = images_lib.list_images(args.images)
     summary = extraction.extract_to_files(
@@ -57,4 +58,4 @@ def run(args):
   print('wrote %d images to %s' % (summary['done'], summary['out']))
   for path, reason in sorted(summary['failed'].items()):
     print('skipped %s: %s' % (path, reason), file=sys.stderr)
-  return 0
+  return 1 if summary['failed'] else 0

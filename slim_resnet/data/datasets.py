@@ -20,6 +20,7 @@ import os
 
 import numpy as np
 
+from slim_resnet import errors
 from slim_resnet import images as images_lib
 from slim_resnet.data import image_folder
 from slim_resnet.data import tfrecords
@@ -30,7 +31,7 @@ SPLITS = ('train', 'validation', 'all')
 LABEL_RANGE_MESSAGE = 'label out of range'
 
 
-class DatasetError(ValueError):
+class DatasetError(errors.UserError):
   """A dataset path or split that cannot be read; says what was found."""
 
 
@@ -162,6 +163,33 @@ def label_range_errors(source):
         '%s holds labels that are not classes of its labels.txt (%d '
         'classes): %s' % (source.path, source.num_classes,
                           e.message.splitlines()[0])) from None
+
+
+def require_examples(source):
+  """Raises DatasetError unless `source` yields at least one usable example.
+
+  Reads (in its own graph) until the first image that decodes, so a split
+  that is empty, or whose images all fail to decode, is reported before any
+  training step and before anything is written.
+  """
+  where = '%s (split %r)' % (source.path, source.split)
+  if not source.paths:
+    raise DatasetError('%s has no examples; expected image files (or '
+                       'TFRecords) in it' % where)
+  with tf.Graph().as_default():
+    first = tf.compat.v1.data.make_one_shot_iterator(
+        source.images_and_labels().take(1)).get_next()
+    with tf.compat.v1.Session() as session:
+      try:
+        with label_range_errors(source):
+          session.run(first)
+      except tf.errors.OutOfRangeError:
+        reasons = sorted(set(source.skipped.values()))
+        raise DatasetError(
+            '%s has no usable examples: %d files, %d failed to decode%s' % (
+                where, len(source.paths), len(source.skipped),
+                (' (%s)' % '; '.join(reasons[:3])) if reasons else
+                '')) from None
 
 
 def _tfrecord_files(path, split):

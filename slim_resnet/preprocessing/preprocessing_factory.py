@@ -9,6 +9,7 @@ names each official checkpoint's own preprocessing, so prefer it
 """
 import functools
 
+from slim_resnet import errors
 from slim_resnet.preprocessing import inception_preprocessing
 from slim_resnet.preprocessing import torchvision_preprocessing
 from slim_resnet.preprocessing import vgg_preprocessing
@@ -38,7 +39,7 @@ def preprocessing_name(name):
     return name
   if name in MODEL_PREPROCESSING:
     return MODEL_PREPROCESSING[name]
-  raise ValueError('Preprocessing name [%s] was not recognized; known: %s' % (
+  raise errors.UsageError('Preprocessing name [%s] was not recognized; known: %s' % (
       name, ', '.join(list(PREPROCESSING) + sorted(MODEL_PREPROCESSING))))
 
 
