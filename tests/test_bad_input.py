@@ -169,7 +169,6 @@ def assert_one_line(err, rc, expected_rc=2):
 
 IMAGE_CASES = ['truncated_png', 'truncated_jpeg', 'text', 'empty']
 DECODABLE = ['one_by_one', 'sixteen_bit', 'cmyk']
-LEAD = pytest.mark.xfail(strict=False, reason='lead: issue 15')
 
 
 @pytest.mark.parametrize('case', IMAGE_CASES)
@@ -244,11 +243,9 @@ CHECKPOINTS = ['truncated_index', 'random_bytes', 'missing_data',
                'truncated_data']
 COMMANDS = ['classify', 'extract', 'export', 'inspect', 'check', 'eval',
             'train']
-# ckpt inspect / check read only the .index: the .data is the lead's (issue 15).
-CHECKPOINT_CASES = [
-    pytest.param(command, case, marks=LEAD) if (
-        command in ('inspect', 'check') and case.endswith('_data'))
-    else (command, case) for command in COMMANDS for case in CHECKPOINTS]
+# ckpt inspect and check read every tensor, so damaged .data fails them too.
+CHECKPOINT_CASES = [(command, case) for command in COMMANDS
+                    for case in CHECKPOINTS]
 
 
 @pytest.mark.parametrize('command,case', CHECKPOINT_CASES)

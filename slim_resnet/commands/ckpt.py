@@ -3,6 +3,7 @@
     slim-resnet ckpt list                      # the manifest, and what is cached
     slim-resnet ckpt fetch NAME_OR_URL         # download, verify, extract
     slim-resnet ckpt inspect PATH [--all]      # variables, model, num_classes
+                                               # (reads every tensor)
     slim-resnet ckpt check NAME_OR_PATH [--model M] [--num-classes N]
         [--depth-multiplier D] [--exclude-scopes S1,S2]
         [--labels-offset-mode auto]
@@ -111,9 +112,13 @@ def run(args):
     print(fetch.fetch_checkpoint(args.checkpoint))
     return 0
   if args.action == 'inspect':
-    info = inspect_checkpoint.describe_checkpoint(
-        fetch.fetch_checkpoint(args.checkpoint))
+    path = fetch.fetch_checkpoint(args.checkpoint)
+    info = inspect_checkpoint.describe_checkpoint(path)
+    # Read every tensor first: never describe data that cannot be read.
+    tensors, size = inspect_checkpoint.verify_checkpoint_data(path)
     print(inspect_checkpoint.format_description(
         info, None if args.all else 40))
+    print('data: all %d tensors read, %.1f MB, checksums ok' % (tensors,
+                                                              size / 1e6))
     return 0
   return _check(args)
