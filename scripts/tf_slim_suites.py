@@ -17,8 +17,9 @@ slim_resnet; `--json` writes the same as JSON (every failing test id with the
 first line of its error). A suite that does not import counts 0 passes out of
 the tests the other mode collected.
 
-Exit code: 0 if every suite run with slim_resnet passes (or `--mode plain`),
-1 otherwise, 2 on an unknown suite name.
+Exit code: 0 if every suite run with slim_resnet passes but for
+KNOWN_FAILURES (tests about a TensorFlow behaviour TensorFlow changed), or with
+`--mode plain`; 1 otherwise; 2 on an unknown suite name.
 """
 import argparse
 import concurrent.futures
@@ -49,7 +50,26 @@ REPAIRS = (
 ) + tuple(
     (suite, 'int(2 * self._labels[i] +', 'int(2 * self._labels[i, 0] +',
      'int() of a 1-element array is an error in NumPy 2.4 (deprecated 1.25)')
-    for suite in ('learning', 'training/training', 'training/evaluation'))
+    for suite in ('learning', 'training/training', 'training/evaluation')) + (
+    ('evaluation', 'DumpingDebugHook(dumping_root, log_usage=False)',
+     'DumpingDebugHook(dumping_root)',
+     "tfdbg's DumpingDebugHook lost its log_usage argument (usage logging "
+     'was removed with tfdbg v1); the test is about tf-slim passing hooks on'),
+)
+
+# Tests still failing with slim_resnet because their own assertion is about a
+# TensorFlow behaviour TensorFlow changed, not about tf-slim: they are
+# reported as expected and do not fail the run. {suite: {test: why}}
+KNOWN_FAILURES = {
+    'ops/variables': {
+        'VariablesTest.testVariableWithReplicaDeviceSetter':
+            'asserts device strings such as /job:ps/task:0/cpu:0, where the '
+            '/cpu:0 came from tf.test.TestCase.cached_session(), which pinned '
+            'its graph to /device:CPU:0; cached_session now defaults to '
+            'use_gpu=True and pins no device, so the variables (correctly '
+            'on /job:ps/task:0) carry no CPU part',
+    },
+}
 _PYTEST_INI = """[pytest]
 addopts = -p no:cacheprovider
 filterwarnings =
@@ -163,6 +183,9 @@ def run_one(suite, mode, directory, timeout):
   if os.path.exists(xml_path):
     (result['passed'], result['failed'], result['skipped'],
      result['failures']) = _parse_junit(xml_path)
+  known = KNOWN_FAILURES.get(suite, {})
+  result['expected_failures'] = sorted(
+      k for k in result['failures'] if k.split('.', 1)[-1] in known)
   # pytest's exit code 2 with only a collection error: the file did not import.
   collect_errors = [k for k in result['failures'] if k.endswith('.')
                     or k.startswith('.') or k.split('.')[-1] == test_file[:-3]]
@@ -172,6 +195,7 @@ def run_one(suite, mode, directory, timeout):
     result['error'] = _import_error(output)
     result['failed'] = 0
     result['failures'] = {}
+    result['expected_failures'] = []
   return result
 
 
@@ -238,7 +262,10 @@ def table(results, modes=MODES):
     if not last['imports']:
       failing = last.get('error', '')
     else:
-      failing = ', '.join(sorted(k.split('.', 1)[-1] for k in last['failures']))
+      failing = ', '.join(
+          k.split('.', 1)[-1] + (' (expected)' if k in last['expected_failures']
+                                 else '')
+          for k in sorted(last['failures']))
     lines.append('| %s | %s | %s |' % (suite, ' | '.join(cells), failing or '-'))
   lines.append('| **all %d suites** | %s | |' % (
       len(results), ' | '.join('**%d / %d**' % (sums[m], grand) for m in modes)))
@@ -283,7 +310,8 @@ def main(argv=None):
       json.dump(results, f, indent=1, sort_keys=True)
     os.replace(args.json + '.tmp', args.json)
   if 'ours' in modes:
-    ok = all(r['ours']['imports'] and not r['ours']['failed']
+    ok = all(r['ours']['imports'] and
+             set(r['ours']['failures']) <= set(r['ours']['expected_failures'])
              for r in results.values())
     return 0 if ok else 1
   return 0
