@@ -12,7 +12,8 @@ the same few repairs of the test files' own NumPy-2 incompatibilities
 only by slim_resnet. Every copy runs in
 its own `python -m pytest` process (`--jobs` at a time, default 2) and the
 result is read from pytest's JUnit XML. The table gives, per suite, the passes
-out of the tests collected in each mode and the tests that still fail with
+out of the tests run in each mode (tests the suite itself skips, such as
+tf.test.TestCase's test_session, are left out) and the tests that still fail with
 slim_resnet; `--json` writes the same as JSON (every failing test id with the
 first line of its error). A suite that does not import counts 0 passes out of
 the tests the other mode collected.
@@ -51,6 +52,16 @@ REPAIRS = (
     (suite, 'int(2 * self._labels[i] +', 'int(2 * self._labels[i, 0] +',
      'int() of a 1-element array is an error in NumPy 2.4 (deprecated 1.25)')
     for suite in ('learning', 'training/training', 'training/evaluation')) + (
+    ('metrics/metric_ops_large', 'np.product(', 'np.prod(',
+     'np.product was removed in NumPy 2.0'),
+    ('layers/layers', 'np.product(', 'np.prod(',
+     'np.product was removed in NumPy 2.0'),
+    ('metrics/classification',
+     'self.assertAlmostEqual(2 * 0.5 * 1 / (1 + 0.5), f1.eval())',
+     'self.assertAlmostEqual(2 * 0.5 * 1 / (1 + 0.5), float(f1.eval()))',
+     'NumPy 2 (NEP 50) computes python float - np.float32 in float32, so '
+     'the float32 F1 (2/3 to 6e-8, from the epsilon) no longer meets 7 places; '
+     'float() gives the float64 difference NumPy 1 took'),
     ('evaluation', 'DumpingDebugHook(dumping_root, log_usage=False)',
      'DumpingDebugHook(dumping_root)',
      "tfdbg's DumpingDebugHook lost its log_usage argument (usage logging "
@@ -61,6 +72,13 @@ REPAIRS = (
 # TensorFlow behaviour TensorFlow changed, not about tf-slim: they are
 # reported as expected and do not fail the run. {suite: {test: why}}
 KNOWN_FAILURES = {
+    'layers/layers': {
+        'DropoutTest.testCreateDropout':
+            "asserts the name of the last op inside TensorFlow's dropout "
+            "('dropout/dropout_1/mul_1'); tf.nn.dropout now ends in a "
+            'SelectV2 (x * scale where kept, 0 elsewhere) instead of a Mul by '
+            'the mask, so the op is Dropout/dropout_1/SelectV2',
+    },
     'ops/variables': {
         'VariablesTest.testVariableWithReplicaDeviceSetter':
             'asserts device strings such as /job:ps/task:0/cpu:0, where the '
@@ -183,9 +201,7 @@ def run_one(suite, mode, directory, timeout):
   if os.path.exists(xml_path):
     (result['passed'], result['failed'], result['skipped'],
      result['failures']) = _parse_junit(xml_path)
-  known = KNOWN_FAILURES.get(suite, {})
-  result['expected_failures'] = sorted(
-      k for k in result['failures'] if k.split('.', 1)[-1] in known)
+  result['expected_failures'] = expected_failures(suite, result['failures'])
   # pytest's exit code 2 with only a collection error: the file did not import.
   collect_errors = [k for k in result['failures'] if k.endswith('.')
                     or k.startswith('.') or k.split('.')[-1] == test_file[:-3]]
@@ -197,6 +213,12 @@ def run_one(suite, mode, directory, timeout):
     result['failures'] = {}
     result['expected_failures'] = []
   return result
+
+
+def expected_failures(suite, failures):
+  """The test ids among `failures` that KNOWN_FAILURES lists for `suite`."""
+  known = KNOWN_FAILURES.get(suite, {})
+  return sorted(k for k in failures if k.split('.', 1)[-1] in known)
 
 
 def _import_error(output):
@@ -233,14 +255,14 @@ def run_suites(suites, modes=MODES, jobs=2, timeout=1800, root=None,
 
 
 def _total(by_mode):
-  return max(r['passed'] + r['failed'] + r['skipped'] for r in by_mode.values())
+  """Tests run (skipped ones aside), in the mode that collected most."""
+  return max(r['passed'] + r['failed'] for r in by_mode.values())
 
 
 def _cell(r, total):
   if not r['imports']:
     return 'does not import (0 / %d)' % total
-  skipped = ' (%d skipped)' % r['skipped'] if r['skipped'] else ''
-  return '%d / %d%s' % (r['passed'], total, skipped)
+  return '%d / %d' % (r['passed'], total)
 
 
 def table(results, modes=MODES):
@@ -259,11 +281,12 @@ def table(results, modes=MODES):
       sums[m] += by_mode[m]['passed']
       cells.append(_cell(by_mode[m], total))
     last = by_mode[modes[-1]]
+    expected = expected_failures(suite, last['failures'])
     if not last['imports']:
       failing = last.get('error', '')
     else:
       failing = ', '.join(
-          k.split('.', 1)[-1] + (' (expected)' if k in last['expected_failures']
+          k.split('.', 1)[-1] + (' (expected)' if k in expected
                                  else '')
           for k in sorted(last['failures']))
     lines.append('| %s | %s | %s |' % (suite, ' | '.join(cells), failing or '-'))
@@ -286,7 +309,15 @@ def main(argv=None):
                       help='run the test files exactly as shipped (see REPAIRS)')
   parser.add_argument('--json', metavar='PATH', help='also write the results')
   parser.add_argument('--list', action='store_true', help='list the suites')
+  parser.add_argument('--from-json', metavar='PATH',
+                      help='print the table of an earlier --json run')
   args = parser.parse_args(argv)
+  if args.from_json:
+    with open(args.from_json) as f:
+      results = json.load(f)
+    modes = tuple(m for m in MODES if all(m in r for r in results.values()))
+    print(table(results, modes))
+    return 0
   available = list_suites()
   if args.list:
     print('\n'.join(available))
@@ -310,9 +341,9 @@ def main(argv=None):
       json.dump(results, f, indent=1, sort_keys=True)
     os.replace(args.json + '.tmp', args.json)
   if 'ours' in modes:
-    ok = all(r['ours']['imports'] and
-             set(r['ours']['failures']) <= set(r['ours']['expected_failures'])
-             for r in results.values())
+    ok = all(r['ours']['imports'] and set(r['ours']['failures']) <= set(
+        expected_failures(suite, r['ours']['failures']))
+             for suite, r in results.items())
     return 0 if ok else 1
   return 0
 
