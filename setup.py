@@ -26,7 +26,7 @@ setuptools.setup(
         'cpu': ['tensorflow-cpu==2.21.*', 'tf-keras==2.21.*'],
         'gpu': ['tensorflow[and-cuda]==2.21.*', 'tf-keras==2.21.*'],
         # torch: the PyTorch converter's tests (a CPU build from local files).
-        'test': ['pytest', 'scikit-learn', 'torch==2.13.0'],
+        'test': ['pytest', 'scikit-learn', 'torch==2.13.0', 'nose'],
     },
     entry_points={'console_scripts': ['slim-resnet=slim_resnet.cli:main']},
 )
