@@ -11,6 +11,8 @@ checkpoint with the likely fix (exit code 1 when it would not restore).
 """
 import os
 
+from slim_resnet.commands import model_flags
+
 HELP = 'list, fetch, inspect and check checkpoints'
 
 
@@ -21,16 +23,29 @@ def add_arguments(parser):
   fetch = sub.add_parser('fetch', help='download, verify and extract')
   fetch.add_argument('checkpoint', help='manifest name, URL or path')
   inspect = sub.add_parser('inspect', help='variables, model, num_classes')
-  inspect.add_argument('checkpoint')
+  inspect.add_argument('checkpoint',
+                       help='manifest name, URL, checkpoint path or directory')
   inspect.add_argument('--all', action='store_true',
                        help='list every variable (default: the first 40)')
   check = sub.add_parser('check', help='would it restore into this model?')
-  check.add_argument('checkpoint')
-  check.add_argument('--model', required=True)
-  check.add_argument('--num-classes', type=int, default=None)
-  check.add_argument('--depth-multiplier', type=float, default=1.0)
-  check.add_argument('--exclude-scopes', default='')
-  check.add_argument('--labels-offset-mode', default='auto')
+  check.add_argument('checkpoint',
+                     help='manifest name, URL, checkpoint path or directory')
+  check.add_argument('--model', required=True,
+                     help='the model to restore into, e.g. resnet_v1_50')
+  check.add_argument('--num-classes', type=model_flags.positive_int,
+                     default=None,
+                     help='classes of its logits (default: no logits layer)')
+  check.add_argument('--depth-multiplier', type=model_flags.positive_float,
+                     default=1.0,
+                     help='channels multiplier of the model (default: '
+                     '%(default)s)')
+  check.add_argument('--exclude-scopes', default='',
+                     help='comma-separated scopes not restored, e.g. '
+                     'resnet_v1_50/logits')
+  check.add_argument('--labels-offset-mode', default='auto',
+                     help='a 1001-class checkpoint into 1000 classes (or '
+                     'back): auto, or as the restorer names them (default: '
+                     '%(default)s)')
 
 
 def _list():

@@ -14,6 +14,8 @@ decoded are skipped and listed.
 """
 import sys
 
+from slim_resnet.commands import model_flags
+
 HELP = 'write the sample image folder; convert an image folder to TFRecords'
 
 
@@ -28,12 +30,16 @@ def add_arguments(parser):
   convert.add_argument('out', help='output directory')
   convert.add_argument('--name', default='images',
                        help='dataset name in the shard file names')
-  convert.add_argument('--validation-fraction', type=float, default=0.2)
-  convert.add_argument('--shards', type=int, default=2,
-                       help='files per split')
+  convert.add_argument('--validation-fraction', type=model_flags.fraction,
+                       default=0.2,
+                       help='share of each class written to the validation '
+                       'split (default: %(default)s)')
+  convert.add_argument('--shards', type=model_flags.positive_int, default=2,
+                       help='files per split (default: %(default)s)')
   convert.add_argument('--labels-offset', type=int, default=0,
                        help='added to every label (1 keeps 0 for background)')
-  convert.add_argument('--seed', type=int, default=0)
+  convert.add_argument('--seed', type=int, default=0,
+                       help='seed of the split (default: %(default)s)')
 
 
 def run(args):
