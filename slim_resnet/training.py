@@ -59,6 +59,8 @@ class TrainResult(object):
     loss: The last step's total loss.
     images_per_second: Over this call's steps.
     skipped: {path: reason} of images that could not be decoded.
+    trained: False if train_dir's checkpoint was already at max_steps (then
+      nothing was run or written).
   """
   checkpoint_path: str
   start_step: int
@@ -68,6 +70,7 @@ class TrainResult(object):
   images_per_second: float
   skipped: dict
   role: str = 'worker'
+  trained: bool = True
 
 
 def model_spec_for(config, num_classes):
@@ -237,6 +240,13 @@ def train(config):
   if is_chief:
     _check_resume(config.train_dir, spec)
   resumed = is_chief and _latest(config.train_dir) is not None
+  if resumed:
+    latest = _latest(config.train_dir)
+    done_step = int(tf.train.load_checkpoint(latest).get_tensor(
+        tf.compat.v1.GraphKeys.GLOBAL_STEP))
+    if done_step >= config.max_steps:  # Nothing to do; write nothing.
+      return TrainResult(latest, done_step, done_step, True, float('nan'),
+                         0.0, {}, trained=False)
   deploy = deployment_for(config, cluster)
   server = cluster.start_server() if cluster is not None else None
   with tf.Graph().as_default():

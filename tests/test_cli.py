@@ -206,6 +206,15 @@ def test_slim_train_command_line_trains_with_its_meaning(slim_run):
   assert reader.get_tensor('resnet_v1_18/logits/biases').shape == (5,)
 
 
+def test_rerunning_a_finished_train_changes_nothing(slim_run, capsys):
+  train_dir, argv = slim_run
+  before = _digest(train_dir)
+  capsys.readouterr()
+  assert cli.main(argv) == 0
+  assert 'nothing to do' in capsys.readouterr().out
+  assert _digest(train_dir) == before
+
+
 def test_slim_eval_command_line(slim_run, records, tmp_path, capsys):
   train_dir, _ = slim_run
   eval_dir = tmp_path / 'eval'

@@ -255,6 +255,11 @@ def run(args):
   if result.role == 'ps':
     print('ps task %d done' % args.task_index)
     return 0
+  if not result.trained:
+    print('nothing to do: %s is already at step %d (--max-steps %d); raise '
+          '--max-steps to train further' % (
+              result.checkpoint_path, result.global_step, args.max_steps))
+    return 0
   print('%s at step %d (%s step %d), loss %.4f, %.1f images/s; checkpoint %s'
         % ('resumed and trained' if result.resumed else 'trained',
            result.global_step, 'from' if result.resumed else 'started at',
