@@ -275,6 +275,7 @@ def export_model(checkpoint, export_dir, input_type='images', end_points=(),
   os.makedirs(parent, exist_ok=True)
   work = tempfile.mkdtemp(prefix='.' + os.path.basename(export_dir) + '.',
                           dir=parent)
+  os.chmod(work, _directory_mode())  # mkdtemp makes it 0700.
   try:
     result = _export_into(work, spec, input_type, end_points,
                           fold_batch_norms, formats, batch_size)
@@ -288,6 +289,13 @@ def export_model(checkpoint, export_dir, input_type='images', end_points=(),
     if path:
       setattr(result, field, os.path.join(export_dir, os.path.basename(path)))
   return result
+
+
+def _directory_mode():
+  """0777 less the umask: what os.makedirs would give."""
+  umask = os.umask(0)
+  os.umask(umask)
+  return 0o777 & ~umask
 
 
 def _export_into(work, spec, input_type, end_points, fold_batch_norms,

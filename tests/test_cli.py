@@ -233,15 +233,21 @@ def test_slim_eval_command_line(slim_run, records, tmp_path, capsys):
 
 def test_export_flags_and_a_readable_export(tmp_path, capsys):
   """export_inference_graph.py's --image_size / --batch_size shape the
-  input."""
+  input; the export's folders and files get the umask's modes."""
   old = os.umask(0o022)
   try:
     out = tmp_path / 'exported'
     assert cli.main(['export', '--out', str(out), '--image_size=40',
-                     '--batch_size=2', '--formats', 'frozen']) == 0
+                     '--batch_size=2']) == 0
   finally:
     os.umask(old)
   graph = tf.compat.v1.GraphDef()
   graph.ParseFromString((out / 'frozen_graph.pb').read_bytes())
   images, = [n for n in graph.node if n.name == 'images']
   assert [d.size for d in images.attr['shape'].shape.dim] == [2, 40, 40, 3]
+  assert os.stat(out).st_mode & 0o777 == 0o755
+  for folder, folders, files in os.walk(out):
+    for name in folders:
+      assert os.stat(os.path.join(folder, name)).st_mode & 0o777 == 0o755
+    for name in files:
+      assert os.stat(os.path.join(folder, name)).st_mode & 0o777 == 0o644
