@@ -1,6 +1,6 @@
 """slim-resnet data: sample images, and image folders to TFRecords.
 
-    slim-resnet data sample OUT
+    slim-resnet data sample OUT [--invert]
     slim-resnet data convert FOLDER OUT [--name images]
         [--validation-fraction 0.2] [--shards 2] [--labels-offset 0] [--seed 0]
 
@@ -24,6 +24,9 @@ def add_arguments(parser):
   actions.required = True
   sample = actions.add_parser('sample', help='write the sample digits folder')
   sample.add_argument('out', help='folder to write OUT/<class>/<n>.png into')
+  sample.add_argument('--invert', action='store_true',
+                      help='write the digits as negatives (dark on white), '
+                      'a look the shipped checkpoint has not seen')
   convert = actions.add_parser('convert',
                                help='image folder -> sharded TFRecords')
   convert.add_argument('folder', help='FOLDER/<class_name>/<images>')
@@ -45,7 +48,7 @@ def add_arguments(parser):
 def run(args):
   if args.action == 'sample':
     from slim_resnet.data import image_folder  # pylint: disable=g-import-not-at-top
-    examples = image_folder.write_sample_folder(args.out)
+    examples = image_folder.write_sample_folder(args.out, invert=args.invert)
     print('wrote %d images in %d classes to %s' % (
         len(examples.paths), len(examples.class_names), args.out))
     return 0
