@@ -251,3 +251,19 @@ def test_export_flags_and_a_readable_export(tmp_path, capsys):
       assert os.stat(os.path.join(folder, name)).st_mode & 0o777 == 0o755
     for name in files:
       assert os.stat(os.path.join(folder, name)).st_mode & 0o777 == 0o644
+
+
+def test_use_grayscale_feeds_three_equal_gray_channels():
+  """--use_grayscale: ITU-R 601 luma (research/slim's rgb_to_grayscale),
+  repeated so 3-channel checkpoints fit."""
+  from slim_resnet import training  # pylint: disable=g-import-not-at-top
+  image = np.random.RandomState(0).randint(0, 256, [4, 5, 3]).astype(np.uint8)
+  with tf.Graph().as_default():
+    out = training.grayscale(lambda im: tf.cast(im, tf.float32))(
+        tf.constant(image))
+    with tf.compat.v1.Session() as session:
+      got = session.run(out)
+  want = image.astype(np.float64) @ [0.2989, 0.5870, 0.1140]
+  assert got.shape == (4, 5, 3)
+  for channel in range(3):
+    np.testing.assert_allclose(got[..., channel], want, atol=1.0)
