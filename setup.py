@@ -15,18 +15,27 @@ setuptools.setup(
     # shipped checkpoint) installs as slim_resnet/assets.
     package_dir={'slim_resnet.assets': 'checkpoints'},
     package_data={'slim_resnet.assets': ['*.json', '*.txt', '*/*', '*/*/*']},
+    # One TensorFlow: the `tensorflow` wheel runs on CPU and (with CUDA
+    # libraries) on GPU, and tf-keras requires it by that name, so a
+    # `tensorflow-cpu` next to it would install a second TensorFlow into the
+    # same folder.
     install_requires=[
+        'tensorflow==2.21.*',
+        'tf-keras==2.21.*',
         'tf-slim==1.1.0',
-        'tf-keras',
         'numpy',
         'tqdm',
         'pillow',
     ],
     extras_require={
-        'cpu': ['tensorflow-cpu==2.21.*', 'tf-keras==2.21.*'],
-        'gpu': ['tensorflow[and-cuda]==2.21.*', 'tf-keras==2.21.*'],
-        # torch: the PyTorch converter's tests (a CPU build from local files).
-        'test': ['pytest', 'scikit-learn', 'torch==2.13.0', 'nose'],
+        'cpu': [],  # An alias of the base install (kept for old commands).
+        'gpu': ['tensorflow[and-cuda]==2.21.*'],
+        # The PyTorch converter: .pth state_dicts need torch (install the CPU
+        # wheel from PyTorch's CPU index, see README); .safetensors files need
+        # only safetensors.
+        'torch': ['torch', 'safetensors'],
+        'safetensors': ['safetensors'],
+        'test': ['pytest', 'scikit-learn', 'safetensors', 'nose'],
     },
     entry_points={'console_scripts': ['slim-resnet=slim_resnet.cli:main']},
 )

@@ -2,12 +2,19 @@
 
     slim-resnet summary resnet_v1_50
     slim-resnet <command> --help
+
+Parsing imports no TensorFlow (the command modules import it in run()), so
+--help is instant and a bad flag fails before TensorFlow loads. TensorFlow's
+start-up lines (oneDNN notice, CUDA probing, absl's pre-init warning) are
+hidden unless --verbose is given.
 """
 import argparse
 import importlib
 import os
 import sys
 import traceback
+
+from slim_resnet import quiet
 
 # name -> module under slim_resnet.commands, imported only when chosen.
 COMMANDS = ('summary', 'classify', 'extract', 'ckpt', 'data', 'train', 'eval',
@@ -18,6 +25,8 @@ def build_parser():
   parser = argparse.ArgumentParser(
       prog='slim-resnet',
       description="TF-Slim's ResNets on current TensorFlow.")
+  parser.add_argument('--verbose', action='store_true',
+                      help="show TensorFlow's start-up and info lines")
   subparsers = parser.add_subparsers(dest='command', metavar='command')
   subparsers.required = True
   for name in COMMANDS:
@@ -26,6 +35,8 @@ def build_parser():
                                 description=module.__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     module.add_arguments(sub)
+    sub.add_argument('--verbose', action='store_true', default=argparse.SUPPRESS,
+                     help="show TensorFlow's start-up and info lines")
     sub.set_defaults(run=module.run)
   return parser
 
@@ -61,15 +72,22 @@ def main(argv=None):
   on stderr; with --debug or SLIM_RESNET_DEBUG=1 also the traceback);
   3: a bug in slim_resnet (its traceback, and a line saying so).
   """
-  os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')  # before TF loads
   argv = list(sys.argv[1:] if argv is None else argv)
   debug = os.environ.get('SLIM_RESNET_DEBUG', '') not in ('', '0')
   if '--debug' in argv:
     argv.remove('--debug')
     debug = True
   args = build_parser().parse_args(argv)
+  verbose = getattr(args, 'verbose', False)
+  quiet.set_log_levels(verbose)  # Before TF loads.
+  with quiet.filtered_stderr(enabled=not verbose):
+    return _run(args, debug)
+
+
+def _run(args, debug):
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  tf.get_logger().setLevel('ERROR')
+  tf.get_logger().setLevel('INFO' if getattr(args, 'verbose', False) else
+                           'ERROR')
   try:
     return args.run(args) or 0
   except Exception as e:  # pylint: disable=broad-except

@@ -108,14 +108,23 @@ def _checkpoint_step(path):
 class _EvalGraph(object):
   """One pass over a split: the network's logits and the labels."""
 
-  def __init__(self, spec, source, batch_size, device):
+  def __init__(self, spec, source, batch_size, device, max_num_batches=None,
+               use_grayscale=False, num_threads=None):
     self._checkpoint_background = spec.checkpoint_background
     self.source = source
+    self.max_num_batches = max_num_batches
     self._init_fn = None
     self.graph = tf.Graph()
     with self.graph.as_default():
       with tf.device('/cpu:0'):
-        dataset = source.batches(spec.preprocessing_fn(), batch_size)
+        preprocess_fn = spec.preprocessing_fn()
+        if use_grayscale:
+          from slim_resnet import training  # pylint: disable=g-import-not-at-top
+          preprocess_fn = training.grayscale(preprocess_fn)
+        dataset = source.batches(preprocess_fn, batch_size,
+                                 num_threads=num_threads)
+        if max_num_batches:
+          dataset = dataset.take(max_num_batches)
         self.iterator = tf.compat.v1.data.make_initializable_iterator(dataset)
         images, self.labels = self.iterator.get_next()
       network_fn = nets_factory.get_network_fn(spec.model, spec.num_classes)
@@ -178,7 +187,8 @@ def _open(checkpoint, dataset, split, validation_fraction, seed,
 def evaluate(checkpoint, dataset, split='validation', batch_size=32,
              validation_fraction=0.2, seed=0, labels_offset=0,
              restore_moving_averages=False, progress=True, device=None,
-             **overrides):
+             max_num_batches=None, use_grayscale=False,
+             num_preprocessing_threads=None, **overrides):
   """Evaluates one checkpoint on one split of a dataset.
 
   Args:
@@ -192,7 +202,12 @@ def evaluate(checkpoint, dataset, split='validation', batch_size=32,
     restore_moving_averages: Evaluate the ExponentialMovingAverage shadows.
     progress: Show a progress bar.
     device: Device of the network.
-    **overrides: ModelSpec fields (model, num_classes, image_size, ...).
+    max_num_batches: Evaluate only the first N batches (research/slim's
+      --max_num_batches); None: the whole split.
+    use_grayscale: Images made gray first (research/slim's --use_grayscale).
+    num_preprocessing_threads: Images decoded and preprocessed in parallel.
+    **overrides: ModelSpec fields (model, num_classes, image_size,
+      preprocessing, ...).
 
   Returns:
     An EvalResult.
@@ -204,7 +219,8 @@ def evaluate(checkpoint, dataset, split='validation', batch_size=32,
   """
   spec, source = _open(checkpoint, dataset, split, validation_fraction, seed,
                        labels_offset, overrides)
-  graph = _EvalGraph(spec, source, batch_size, device)
+  graph = _EvalGraph(spec, source, batch_size, device, max_num_batches,
+                     use_grayscale, num_preprocessing_threads)
   try:
     return _result(graph, spec.checkpoint_path, source,
                    restore_moving_averages, progress)
@@ -238,21 +254,23 @@ def watch(train_dir, dataset, timeout=None, min_interval_secs=1,
           max_step=None, split='validation', batch_size=32,
           validation_fraction=0.2, seed=0, labels_offset=0,
           restore_moving_averages=False, progress=False, device=None,
-          **overrides):
+          max_num_batches=None, use_grayscale=False,
+          num_preprocessing_threads=None, eval_dir=None, **overrides):
   """Evaluates each new checkpoint of a training directory as it appears.
 
   Args:
     train_dir: The directory train() writes.
     dataset, split, batch_size, validation_fraction, seed, labels_offset,
-      restore_moving_averages, progress, device, overrides: As evaluate().
+      restore_moving_averages, progress, device, max_num_batches,
+      use_grayscale, num_preprocessing_threads, overrides: As evaluate().
+    eval_dir: Where the summaries go (default <train_dir>/eval).
     timeout: Stop after this many seconds without a new checkpoint (None:
       wait forever).
     min_interval_secs: Seconds between looks for a new checkpoint.
     max_step: Stop after a checkpoint at or past this global step.
 
   Yields:
-    An EvalResult per checkpoint (also written as summaries to
-    <train_dir>/eval).
+    An EvalResult per checkpoint (also written as summaries to eval_dir).
   """
   graph = spec = source = None
   try:
@@ -261,9 +279,10 @@ def watch(train_dir, dataset, timeout=None, min_interval_secs=1,
       if graph is None:
         spec, source = _open(train_dir, dataset, split, validation_fraction,
                              seed, labels_offset, overrides)
-        graph = _EvalGraph(spec, source, batch_size, device)
+        graph = _EvalGraph(spec, source, batch_size, device, max_num_batches,
+                           use_grayscale, num_preprocessing_threads)
       result = _result(graph, path, source, restore_moving_averages, progress)
-      write_summaries(result, os.path.join(train_dir, 'eval'))
+      write_summaries(result, eval_dir or os.path.join(train_dir, 'eval'))
       yield result
       if max_step is not None and (result.global_step or 0) >= max_step:
         return

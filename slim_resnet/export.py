@@ -73,15 +73,16 @@ class ExportResult(object):
   end_points: List[str] = dataclasses.field(default_factory=list)
 
 
-def _preprocessed_images(spec, input_type):
+def _preprocessed_images(spec, input_type, batch_size=None):
   """(input placeholder, preprocessed float32 [batch, size, size, 3])."""
   size = spec.image_size
   if input_type == 'images':
     spec.note_assumptions()
-    images = tf.compat.v1.placeholder(tf.float32, [None, size, size, 3],
+    images = tf.compat.v1.placeholder(tf.float32, [batch_size, size, size, 3],
                                       name='images')
     return images, images
-  encoded = tf.compat.v1.placeholder(tf.string, [None], name='image_bytes')
+  encoded = tf.compat.v1.placeholder(tf.string, [batch_size],
+                                     name='image_bytes')
   preprocess = spec.preprocessing_fn()
 
   def decode_and_preprocess(data):
@@ -90,13 +91,14 @@ def _preprocessed_images(spec, input_type):
     return preprocess(image)
   images = tf.map_fn(decode_and_preprocess, encoded,
                      fn_output_signature=tf.float32)
-  images.set_shape([None, size, size, 3])
+  images.set_shape([batch_size, size, size, 3])
   return encoded, images
 
 
 def build_inference_graph(spec, input_type='images', end_points=(),
-                          fold_batch_norms=False):
-  """Builds the exported graph in the default graph.
+                          fold_batch_norms=False, *, batch_size=None):
+  """Builds the exported graph in the default graph (batch_size: a fixed
+  batch dimension of the input, research/slim's --batch_size; None: any).
 
   Returns:
     (input placeholder, {output key: tensor}).
@@ -107,7 +109,7 @@ def build_inference_graph(spec, input_type='images', end_points=(),
   if input_type not in INPUT_TYPES:
     raise ExportError('input_type must be one of %s; got %r' % (
         ', '.join(INPUT_TYPES), input_type))
-  inputs, images = _preprocessed_images(spec, input_type)
+  inputs, images = _preprocessed_images(spec, input_type, batch_size)
   arg_scope = nets_factory.arg_scopes_map[spec.model](
       use_batch_norm=not fold_batch_norms)
   with slim.arg_scope(arg_scope):
@@ -135,11 +137,13 @@ def build_inference_graph(spec, input_type='images', end_points=(),
 class _Session(object):
   """A graph built by build_inference_graph, with the checkpoint loaded."""
 
-  def __init__(self, spec, input_type, end_points, fold_batch_norms):
+  def __init__(self, spec, input_type, end_points, fold_batch_norms,
+               batch_size=None):
     self.graph = tf.Graph()
     with self.graph.as_default():
       self.inputs, self.outputs = build_inference_graph(
-          spec, input_type, end_points, fold_batch_norms)
+          spec, input_type, end_points, fold_batch_norms,
+          batch_size=batch_size)
       self.session = tf.compat.v1.Session(graph=self.graph)
       self.session.run(tf.compat.v1.global_variables_initializer())
       if fold_batch_norms:
@@ -232,7 +236,7 @@ def _max_abs_diff(expected, found, where):
 
 def export_model(checkpoint, export_dir, input_type='images', end_points=(),
                  fold_batch_norms=False, formats=('frozen', 'saved_model'),
-                 overwrite=False, **overrides):
+                 overwrite=False, batch_size=None, **overrides):
   """Exports a checkpoint's inference graph, checked against the session.
 
   Args:
@@ -246,6 +250,8 @@ def export_model(checkpoint, export_dir, input_type='images', end_points=(),
     formats: Any of 'frozen' and 'saved_model'.
     overwrite: Replace an existing export_dir (only once the new export is
       complete and checked).
+    batch_size: A fixed batch dimension of the input (research/slim's
+      export --batch_size); None: any batch size.
     **overrides: ModelSpec fields (model, num_classes, image_size, ...).
 
   Returns:
@@ -264,7 +270,8 @@ def export_model(checkpoint, export_dir, input_type='images', end_points=(),
   export_dir = os.path.abspath(export_dir)
   _recover(export_dir)
   if os.path.exists(export_dir) and not overwrite:
-    raise ExportError('%s exists; choose another directory or overwrite=True'
+    raise ExportError('%s exists; choose another directory, or replace it with '
+                      '--overwrite (overwrite=True)'
                       % export_dir)
   spec = model_spec_lib.resolve_model(checkpoint, **overrides)
   end_points = list(end_points)
@@ -272,9 +279,10 @@ def export_model(checkpoint, export_dir, input_type='images', end_points=(),
   os.makedirs(parent, exist_ok=True)
   work = tempfile.mkdtemp(prefix='.' + os.path.basename(export_dir) + '.',
                           dir=parent)
+  os.chmod(work, _directory_mode())  # mkdtemp makes it 0700.
   try:
     result = _export_into(work, spec, input_type, end_points,
-                          fold_batch_norms, formats)
+                          fold_batch_norms, formats, batch_size)
     _move_into_place(work, export_dir)
   except BaseException:
     shutil.rmtree(work, ignore_errors=True)
@@ -287,14 +295,23 @@ def export_model(checkpoint, export_dir, input_type='images', end_points=(),
   return result
 
 
+def _directory_mode():
+  """0777 less the umask: what os.makedirs would give."""
+  umask = os.umask(0)
+  os.umask(umask)
+  return 0o777 & ~umask
+
+
 def _export_into(work, spec, input_type, end_points, fold_batch_norms,
-                 formats):
+                 formats, batch_size=None):
   """Writes and checks the export in `work`; returns an ExportResult."""
-  reference = _Session(spec, input_type, end_points, fold_batch_norms=False)
-  exported = (_Session(spec, input_type, end_points, fold_batch_norms=True)
+  reference = _Session(spec, input_type, end_points, fold_batch_norms=False,
+                       batch_size=batch_size)
+  exported = (_Session(spec, input_type, end_points, fold_batch_norms=True,
+                       batch_size=batch_size)
               if fold_batch_norms else reference)
   try:
-    batch = test_batch(spec, input_type)
+    batch = test_batch(spec, input_type, batch_size or 2)
     expected = reference.run(batch)
     names = {k: t.name for k, t in exported.outputs.items()}
     result = ExportResult(export_dir=work, frozen_graph=None,

@@ -64,8 +64,8 @@ class ShardWriter(object):
     if os.path.exists(index_path):
       if not resume:
         raise ExtractionError(
-            '%s already holds extracted features; pass resume=True '
-            '(--resume) to continue that run, or choose another output' %
+            '%s already holds extracted features; pass --resume (resume=True) '
+            'to continue that run, or choose another output' %
             directory)
       with open(index_path) as f:
         self.index = json.load(f)

@@ -10,7 +10,8 @@ from slim_resnet import errors
 import tensorflow as tf
 
 LEARNING_RATE_SCHEDULES = ('fixed', 'exponential', 'cosine', 'polynomial')
-OPTIMIZERS = ('momentum', 'rmsprop', 'adam', 'sgd')
+OPTIMIZERS = ('momentum', 'rmsprop', 'adam', 'sgd', 'adadelta', 'adagrad',
+              'ftrl')
 
 
 def configure_learning_rate(global_step, schedule='exponential',
@@ -68,17 +69,26 @@ def configure_learning_rate(global_step, schedule='exponential',
 
 def configure_optimizer(name, learning_rate, momentum=0.9, rmsprop_decay=0.9,
                         rmsprop_momentum=0.9, adam_beta1=0.9, adam_beta2=0.999,
-                        epsilon=1.0):
+                        epsilon=1.0, *, adadelta_rho=0.95,
+                        adagrad_initial_accumulator_value=0.1,
+                        ftrl_learning_rate_power=-0.5,
+                        ftrl_initial_accumulator_value=0.1, ftrl_l1=0.0,
+                        ftrl_l2=0.0):
   """A tf.compat.v1.train optimizer; defaults are research/slim's flags.
 
   Args:
-    name: 'momentum', 'rmsprop', 'adam' or 'sgd'.
+    name: One of OPTIMIZERS: 'momentum', 'rmsprop', 'adam', 'sgd',
+      'adadelta', 'adagrad', 'ftrl'.
     learning_rate: A scalar tensor or float.
     momentum: Momentum of 'momentum'.
     rmsprop_decay, rmsprop_momentum: RMSProp's decay and momentum.
     adam_beta1, adam_beta2: Adam's moment decays.
-    epsilon: RMSProp's and Adam's epsilon (research/slim's --opt_epsilon,
-      1.0).
+    epsilon: RMSProp's, Adam's and Adadelta's epsilon (research/slim's
+      --opt_epsilon, 1.0).
+    adadelta_rho: Adadelta's decay.
+    adagrad_initial_accumulator_value: Adagrad's starting accumulator.
+    ftrl_learning_rate_power, ftrl_initial_accumulator_value, ftrl_l1,
+      ftrl_l2: FTRL's parameters.
 
   Raises:
     ValueError: For an unknown name.
@@ -95,5 +105,18 @@ def configure_optimizer(name, learning_rate, momentum=0.9, rmsprop_decay=0.9,
         learning_rate, beta1=adam_beta1, beta2=adam_beta2, epsilon=epsilon)
   if name == 'sgd':
     return tf.compat.v1.train.GradientDescentOptimizer(learning_rate)
+  if name == 'adadelta':
+    return tf.compat.v1.train.AdadeltaOptimizer(
+        learning_rate, rho=adadelta_rho, epsilon=epsilon)
+  if name == 'adagrad':
+    return tf.compat.v1.train.AdagradOptimizer(
+        learning_rate,
+        initial_accumulator_value=adagrad_initial_accumulator_value)
+  if name == 'ftrl':
+    return tf.compat.v1.train.FtrlOptimizer(
+        learning_rate, learning_rate_power=ftrl_learning_rate_power,
+        initial_accumulator_value=ftrl_initial_accumulator_value,
+        l1_regularization_strength=ftrl_l1,
+        l2_regularization_strength=ftrl_l2)
   raise errors.UsageError('optimizer must be one of %s; got %r' % (
       ', '.join(OPTIMIZERS), name))

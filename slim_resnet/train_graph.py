@@ -156,7 +156,11 @@ def build_train_ops(config, spec, images, labels, deploy, num_examples,
   optimizer = optimization.configure_optimizer(
       config.optimizer, learning_rate, config.momentum, config.rmsprop_decay,
       config.rmsprop_momentum, config.adam_beta1, config.adam_beta2,
-      config.opt_epsilon)
+      config.opt_epsilon, **{
+          name: getattr(config, name) for name in (
+              'adadelta_rho', 'adagrad_initial_accumulator_value',
+              'ftrl_learning_rate_power', 'ftrl_initial_accumulator_value',
+              'ftrl_l1', 'ftrl_l2') if hasattr(config, name)})
   if optimizer_wrapper is not None:
     optimizer = optimizer_wrapper(optimizer)
   variables_to_train = select_variables(tf.compat.v1.trainable_variables(),

@@ -29,12 +29,12 @@ exactly as restored.
 import dataclasses
 import os
 import time
-from typing import Optional, Sequence
 
 from slim_resnet import cluster as cluster_lib
 from slim_resnet import deployment
 from slim_resnet import nets_factory
 from slim_resnet import train_graph
+from slim_resnet.train_config import TrainConfig  # noqa: F401  (its home was here)
 from slim_resnet.checkpoints import errors
 from slim_resnet.checkpoints import model_spec as model_spec_lib
 from slim_resnet.checkpoints import restorer
@@ -45,119 +45,6 @@ import tensorflow as tf
 
 # Unknown trainable scopes and batches that do not split are training errors.
 TrainingError = train_graph.TrainingError
-
-
-@dataclasses.dataclass
-class TrainConfig(object):
-  """What to train, from where, and how (research/slim's flag names).
-
-  Attributes:
-    train_dir: Checkpoints, summaries, model_spec.json and labels.txt go here;
-      an existing one is resumed.
-    dataset: An image folder (root/<class>/<images>) or TFRecords (a folder
-      of research/slim shards, or a glob); see data.datasets.open_dataset.
-    checkpoint: Fine-tune from this manifest name or checkpoint path; None
-      trains from scratch (then `model` is required).
-    model: A nets_factory name; by default the checkpoint's.
-    image_size: Input size; by default the checkpoint's (or the model's).
-    preprocessing: 'vgg' or 'inception'; by default the checkpoint's.
-    preprocessing_options: Keyword arguments of the preprocessing function;
-      by default the checkpoint's (for vgg, a fixed resize_side_min also
-      becomes resize_side_max in training: random crop and flip, no
-      random scale).
-    checkpoint_exclude_scopes: Scopes not restored, e.g. the old logits.
-    trainable_scopes: Scopes trained; all trainable variables if empty.
-    ignore_missing_vars: Leave variables the checkpoint lacks initialized.
-    labels_offset: Subtracted from every stored label.
-    split, validation_fraction, seed: Which images of `dataset` train
-      (folders are split per class; seed also seeds shuffling and init).
-    batch_size, max_steps: Images per step; the last global step.
-    optimizer: 'momentum', 'rmsprop', 'adam' or 'sgd'.
-    learning_rate, learning_rate_schedule: The rate and its schedule
-      ('fixed', 'exponential', 'cosine', 'polynomial').
-    learning_rate_decay_factor, num_epochs_per_decay: Exponential decay.
-    end_learning_rate: Polynomial decay's final rate.
-    warmup_steps: Linear warm-up steps before the schedule.
-    momentum, rmsprop_decay, rmsprop_momentum, adam_beta1, adam_beta2,
-      opt_epsilon: Optimizer parameters (research/slim's defaults).
-    weight_decay: L2 through resnet_arg_scope.
-    label_smoothing: Of the one-hot labels.
-    moving_average_decay: If set, keep ExponentialMovingAverage shadows
-      ('<name>/ExponentialMovingAverage') of the model variables, updated
-      after each step, for `eval --moving-averages` (research/slim's flag).
-    batch_norm_decay: Moving-average decay of batch norm.
-    freeze_batch_norm: Batch norm in inference mode while training.
-    save_checkpoint_steps / save_checkpoint_secs: Save interval (steps win
-      when both are set).
-    save_summaries_steps: TensorBoard summary interval.
-    log_every_n_steps: A log line every N steps.
-    keep_checkpoint_max: Checkpoints kept in train_dir.
-    progress: Show a tqdm progress bar (loss, images/s).
-    device: Device of the network, e.g. '/GPU:0' (one clone, one process).
-    num_clones: Towers on this worker (research/slim's --num_clones); each
-      takes batch_size / num_clones images; see train_graph.
-    clone_on_cpu: Put the clones on the CPU (else clone i on GPU i).
-    job_name, task_index, ps_hosts, worker_hosts: This process's place in
-      a cluster ('ps' or 'worker'); or set $TF_CONFIG. Worker 0 is the
-      chief: it initializes, and writes checkpoints and summaries.
-    sync_replicas: Synchronous training across workers
-      (SyncReplicasOptimizer: each step averages one batch from every
-      worker); asynchronous by default.
-    ps_idle_timeout: A ps task stops this many seconds after the first
-      worker is done, if the others never say so (died).
-    step_timeout: In a cluster, seconds a step may wait (e.g. for a dead
-      worker in sync mode) before training stops with an error.
-  """
-  train_dir: str
-  dataset: str
-  checkpoint: Optional[str] = None
-  model: Optional[str] = None
-  image_size: Optional[int] = None
-  preprocessing: Optional[str] = None
-  preprocessing_options: Optional[dict] = None
-  checkpoint_exclude_scopes: Sequence[str] = ()
-  trainable_scopes: Sequence[str] = ()
-  ignore_missing_vars: bool = False
-  labels_offset: int = 0
-  split: str = 'train'
-  validation_fraction: float = 0.2
-  seed: int = 0
-  batch_size: int = 32
-  max_steps: int = 1000
-  optimizer: str = 'momentum'
-  learning_rate: float = 0.01
-  learning_rate_schedule: str = 'exponential'
-  learning_rate_decay_factor: float = 0.94
-  num_epochs_per_decay: float = 2.0
-  end_learning_rate: float = 0.0001
-  warmup_steps: int = 0
-  momentum: float = 0.9
-  rmsprop_decay: float = 0.9
-  rmsprop_momentum: float = 0.9
-  adam_beta1: float = 0.9
-  adam_beta2: float = 0.999
-  opt_epsilon: float = 1.0
-  weight_decay: float = 0.00004
-  label_smoothing: float = 0.0
-  moving_average_decay: Optional[float] = None
-  batch_norm_decay: float = 0.997
-  freeze_batch_norm: bool = False
-  save_checkpoint_steps: Optional[int] = None
-  save_checkpoint_secs: Optional[int] = 600
-  save_summaries_steps: int = 100
-  log_every_n_steps: int = 10
-  keep_checkpoint_max: int = 5
-  progress: bool = True
-  device: Optional[str] = None
-  num_clones: int = 1
-  clone_on_cpu: bool = False
-  job_name: Optional[str] = None
-  task_index: int = 0
-  ps_hosts: Sequence[str] = ()
-  worker_hosts: Sequence[str] = ()
-  sync_replicas: bool = False
-  ps_idle_timeout: float = 60.0
-  step_timeout: float = 300.0
 
 
 @dataclasses.dataclass
@@ -172,6 +59,8 @@ class TrainResult(object):
     loss: The last step's total loss.
     images_per_second: Over this call's steps.
     skipped: {path: reason} of images that could not be decoded.
+    trained: False if train_dir's checkpoint was already at max_steps (then
+      nothing was run or written).
   """
   checkpoint_path: str
   start_step: int
@@ -181,6 +70,7 @@ class TrainResult(object):
   images_per_second: float
   skipped: dict
   role: str = 'worker'
+  trained: bool = True
 
 
 def model_spec_for(config, num_classes):
@@ -203,14 +93,25 @@ def model_spec_for(config, num_classes):
   return model_spec_lib.spec_for_model(**overrides)
 
 
-def training_preprocessing(spec):
+def grayscale(preprocess_fn):
+  """preprocess_fn on the image made gray (3 equal channels, so a 3-channel
+  checkpoint still fits): research/slim's --use_grayscale."""
+  def fn(image):
+    return preprocess_fn(
+        tf.image.grayscale_to_rgb(tf.image.rgb_to_grayscale(image)))
+  return fn
+
+
+def training_preprocessing(spec, use_grayscale=False):
   """preprocess_fn(image) of the training graph (random crop and flip)."""
   options = spec.preprocessing_options
   if (preprocessing_factory.preprocessing_name(spec.preprocessing) == 'vgg' and
       'resize_side_min' in options and 'resize_side_max' not in options):
-    return spec.preprocessing_fn(
+    fn = spec.preprocessing_fn(
         is_training=True, resize_side_max=options['resize_side_min'])
-  return spec.preprocessing_fn(is_training=True)
+  else:
+    fn = spec.preprocessing_fn(is_training=True)
+  return grayscale(fn) if use_grayscale else fn
 
 
 def _check_resume(train_dir, spec):
@@ -272,9 +173,11 @@ def deployment_for(config, cluster):
 def _input_batches(config, spec, source, deploy):
   """The iterator of training batches, on this worker's CPU."""
   with tf.compat.v1.device(deploy.inputs_device()):
-    dataset = source.batches(training_preprocessing(spec), config.batch_size,
-                             is_training=True,
-                             seed=config.seed + deploy.replica_id)
+    dataset = source.batches(
+        training_preprocessing(spec, config.use_grayscale), config.batch_size,
+        is_training=True, seed=config.seed + deploy.replica_id,
+        num_readers=config.num_readers,
+        num_threads=config.num_preprocessing_threads)
     return tf.compat.v1.data.make_initializable_iterator(dataset)
 
 
@@ -339,6 +242,13 @@ def train(config):
   if is_chief:
     _check_resume(config.train_dir, spec)
   resumed = is_chief and _latest(config.train_dir) is not None
+  if resumed:
+    latest = _latest(config.train_dir)
+    done_step = int(tf.train.load_checkpoint(latest).get_tensor(
+        tf.compat.v1.GraphKeys.GLOBAL_STEP))
+    if done_step >= config.max_steps:  # Nothing to do; write nothing.
+      return TrainResult(latest, done_step, done_step, True, float('nan'),
+                         0.0, {}, trained=False)
   deploy = deployment_for(config, cluster)
   server = cluster.start_server() if cluster is not None else None
   with tf.Graph().as_default():
@@ -350,7 +260,9 @@ def train(config):
     if cluster is not None and config.sync_replicas:
       def wrapper(optimizer):
         sync = tf.compat.v1.train.SyncReplicasOptimizer(
-            optimizer, replicas_to_aggregate=cluster.num_workers,
+            optimizer,
+            replicas_to_aggregate=(config.replicas_to_aggregate or
+                                   cluster.num_workers),
             total_num_replicas=cluster.num_workers)
         hooks.append(sync.make_session_run_hook(is_chief))
         return sync
@@ -388,7 +300,9 @@ def train(config):
         scaffold=scaffold, hooks=hooks,
         save_checkpoint_steps=save_steps,
         save_checkpoint_secs=None if save_steps else config.save_checkpoint_secs,
-        save_summaries_steps=config.save_summaries_steps,
+        save_summaries_steps=(None if config.save_summaries_secs else
+                              config.save_summaries_steps),
+        save_summaries_secs=config.save_summaries_secs,
         log_step_count_steps=config.save_summaries_steps,
         stop_grace_period_secs=2,
         config=(cluster.session_config() if cluster else

@@ -2,6 +2,8 @@
 checkpoints that restore with no missing variable and give the source
 framework's logits within 1e-4, on random weights and batch-norm statistics."""
 import os
+import sys
+import types
 
 import numpy as np
 import pytest
@@ -14,8 +16,14 @@ from slim_resnet.checkpoints import convert_keras
 from slim_resnet.checkpoints import convert_torch
 from slim_resnet.checkpoints import model_spec
 
-torch = pytest.importorskip('torch')
-nn = torch.nn
+try:
+  import torch  # pylint: disable=g-import-not-at-top
+  nn = torch.nn
+except ImportError:  # The .pth tests skip; safetensors and Keras tests run.
+  torch = None
+  nn = types.SimpleNamespace(Module=object)
+needs_torch = pytest.mark.skipif(
+    torch is None, reason="needs torch: pip install -e '.[torch]'")
 
 
 # torchvision's ResNet, written from torch's own layers (same state_dict names).
@@ -119,17 +127,24 @@ def slim_logits(prefix, model, num_classes, images):
       return session.run(logits, {inputs: images})
 
 
-@pytest.mark.parametrize('model,block,layers,width', [
-    ('resnet_v1_18', BasicBlock, (2, 2, 2, 2), 64),
-    ('resnet_v1_50', Bottleneck, (3, 4, 6, 3), 64)])
-def test_torch_logits(tmp_path, model, block, layers, width):
+@needs_torch
+@pytest.mark.parametrize('model,block,layers,width,suffix', [
+    ('resnet_v1_18', BasicBlock, (2, 2, 2, 2), 64, '.pth'),
+    ('resnet_v1_18', BasicBlock, (2, 2, 2, 2), 64, '.safetensors'),
+    ('resnet_v1_50', Bottleneck, (3, 4, 6, 3), 64, '.pth')])
+def test_torch_logits(tmp_path, model, block, layers, width, suffix):
   net = randomize_torch(ResNet(block, layers, num_classes=6, width=width))
   images = np.random.RandomState(1).uniform(-1, 1, [2, 64, 64, 3]).astype(
       np.float32)
   with torch.no_grad():
     want = net(torch.from_numpy(images.transpose(0, 3, 1, 2))).numpy()
-  path = tmp_path / 'resnet.pth'
-  torch.save(net.state_dict(), path)
+  path = tmp_path / ('resnet' + suffix)
+  if suffix == '.pth':
+    torch.save(net.state_dict(), path)
+  else:
+    from safetensors import numpy as safetensors_numpy  # pylint: disable=g-import-not-at-top
+    safetensors_numpy.save_file(
+        {k: v.numpy() for k, v in net.state_dict().items()}, str(path))
   prefix = str(tmp_path / 'out' / 'model.ckpt')
   report = convert_torch.convert_torch(str(path), model, prefix)
   assert report.model_options == {'stride_in_first_unit': True,
@@ -142,6 +157,78 @@ def test_torch_logits(tmp_path, model, block, layers, width):
                              atol=1e-4 * np.abs(want).max())
 
 
+def _numpy_resnet18_state(num_classes, seed=0):
+  """A torchvision ResNet-18 state_dict of random numpy arrays (no torch)."""
+  rng = np.random.RandomState(seed)
+  state = {}
+
+  def conv(name, out, inp, k):
+    state[name + '.weight'] = rng.normal(0, 0.1, [out, inp, k, k]).astype(
+        np.float32)
+
+  def bn(name, c):
+    for part, (low, high) in (('weight', (0.5, 1.5)), ('bias', (-.2, .2)),
+                              ('running_mean', (-.2, .2)),
+                              ('running_var', (0.5, 1.5))):
+      state['%s.%s' % (name, part)] = rng.uniform(low, high, [c]).astype(
+          np.float32)
+    state[name + '.num_batches_tracked'] = np.array(7, np.int64)
+
+  conv('conv1', 64, 3, 7)
+  bn('bn1', 64)
+  inplanes = 64
+  for b in range(1, 5):
+    planes = 64 * 2 ** (b - 1)
+    for u in range(2):
+      unit = 'layer%d.%d.' % (b, u)
+      conv(unit + 'conv1', planes, inplanes, 3)
+      bn(unit + 'bn1', planes)
+      conv(unit + 'conv2', planes, planes, 3)
+      bn(unit + 'bn2', planes)
+      if u == 0 and b > 1:
+        conv(unit + 'downsample.0', planes, inplanes, 1)
+        bn(unit + 'downsample.1', planes)
+      inplanes = planes
+  state['fc.weight'] = rng.normal(0, 0.1, [num_classes, 512]).astype(
+      np.float32)
+  state['fc.bias'] = rng.normal(0, 0.1, [num_classes]).astype(np.float32)
+  return state
+
+
+def test_safetensors_converts_without_torch(tmp_path, monkeypatch):
+  """A .safetensors state_dict converts with torch unimportable; the
+  checkpoint holds the file's arrays in slim's layout (OIHW -> HWIO, fc ->
+  1x1 conv), read back with TensorFlow's checkpoint reader."""
+  from safetensors import numpy as safetensors_numpy  # pylint: disable=g-import-not-at-top
+  monkeypatch.setitem(sys.modules, 'torch', None)  # `import torch` fails.
+  state = _numpy_resnet18_state(num_classes=3)
+  path = tmp_path / 'r18.safetensors'
+  safetensors_numpy.save_file(
+      {'module.' + k: v for k, v in state.items()}, str(path))  # DataParallel
+  prefix = str(tmp_path / 'out' / 'model.ckpt')
+  report = convert_torch.convert_torch(str(path), 'resnet_v1_18', prefix)
+  assert report.num_classes == 3
+  reader = tf.train.load_checkpoint(prefix)
+  np.testing.assert_array_equal(
+      reader.get_tensor('resnet_v1_18/conv1/weights'),
+      state['conv1.weight'].transpose(2, 3, 1, 0))
+  np.testing.assert_array_equal(
+      reader.get_tensor(
+          'resnet_v1_18/block3/unit_1/basic_v1/shortcut/BatchNorm/'
+          'moving_variance'),
+      state['layer3.0.downsample.1.running_var'])
+  np.testing.assert_array_equal(
+      reader.get_tensor('resnet_v1_18/logits/weights'),
+      state['fc.weight'].T[None, None])
+  np.testing.assert_array_equal(reader.get_tensor('resnet_v1_18/logits/biases'),
+                                state['fc.bias'])
+  # A .pth file without torch: the error names both ways out.
+  with pytest.raises(convert.ConversionError, match='safetensors'):
+    convert_torch.convert_torch(str(tmp_path / 'r18.pth'), 'resnet_v1_18',
+                                str(tmp_path / 'x' / 'model.ckpt'))
+
+
+@needs_torch
 def test_torch_errors(tmp_path):
   net = ResNet(BasicBlock, (2, 2, 2, 2), num_classes=3)
   with pytest.raises(convert.ConversionError,
@@ -201,6 +288,7 @@ def test_keras_v1_is_refused_with_the_reason(tmp_path):
                                 str(tmp_path / 'x.ckpt'))
 
 
+@needs_torch
 def test_cli_convert(tmp_path, capsys):
   net = randomize_torch(ResNet(BasicBlock, (2, 2, 2, 2), num_classes=4))
   torch.save(net.state_dict(), tmp_path / 'r18.pth')

@@ -52,15 +52,18 @@ def test_bad_arguments():
       optimization.configure_learning_rate(step, 'linear')
     with pytest.raises(ValueError, match='decay_steps must be positive'):
       optimization.configure_learning_rate(step, 'cosine', decay_steps=0)
-    with pytest.raises(ValueError, match="got 'adagrad'"):
-      optimization.configure_optimizer('adagrad', 0.1)
+    with pytest.raises(ValueError, match="got 'nadam'"):
+      optimization.configure_optimizer('nadam', 0.1)
 
 
 @pytest.mark.parametrize('name,cls', [
     ('momentum', tf.compat.v1.train.MomentumOptimizer),
     ('rmsprop', tf.compat.v1.train.RMSPropOptimizer),
     ('adam', tf.compat.v1.train.AdamOptimizer),
-    ('sgd', tf.compat.v1.train.GradientDescentOptimizer)])
+    ('sgd', tf.compat.v1.train.GradientDescentOptimizer),
+    ('adadelta', tf.compat.v1.train.AdadeltaOptimizer),
+    ('adagrad', tf.compat.v1.train.AdagradOptimizer),
+    ('ftrl', tf.compat.v1.train.FtrlOptimizer)])
 def test_optimizers(name, cls):
   with tf.Graph().as_default():
     var = tf.compat.v1.get_variable('w', initializer=3.0)
@@ -72,3 +75,22 @@ def test_optimizers(name, cls):
       for _ in range(3):
         sess.run(train)
       assert abs(sess.run(var)) < 3.0  # Moved downhill.
+
+
+def test_research_slim_optimizer_defaults():
+  """train_image_classifier.py's flag defaults: --adadelta_rho 0.95,
+  --opt_epsilon 1.0, --adagrad_initial_accumulator_value 0.1,
+  --ftrl_learning_rate_power -0.5, --ftrl_initial_accumulator_value 0.1,
+  --ftrl_l1 0, --ftrl_l2 0; the command line offers the same names."""
+  from slim_resnet.commands import train as train_command  # pylint: disable=g-import-not-at-top
+  assert train_command.OPTIMIZERS == optimization.OPTIMIZERS
+  assert (train_command.LEARNING_RATE_SCHEDULES ==
+          optimization.LEARNING_RATE_SCHEDULES)
+  adadelta = optimization.configure_optimizer('adadelta', 0.1)
+  assert (adadelta._rho, adadelta._epsilon) == (0.95, 1.0)  # pylint: disable=protected-access
+  adagrad = optimization.configure_optimizer('adagrad', 0.1)
+  assert adagrad._initial_accumulator_value == 0.1  # pylint: disable=protected-access
+  ftrl = optimization.configure_optimizer('ftrl', 0.1, ftrl_l2=0.5)
+  assert (ftrl._learning_rate_power, ftrl._initial_accumulator_value,  # pylint: disable=protected-access
+          ftrl._l1_regularization_strength,  # pylint: disable=protected-access
+          ftrl._l2_regularization_strength) == (-0.5, 0.1, 0.0, 0.5)  # pylint: disable=protected-access

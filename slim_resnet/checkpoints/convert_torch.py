@@ -1,6 +1,10 @@
 """A torchvision-style ResNet state_dict into a slim resnet_v1 checkpoint.
 
     report = convert_torch('resnet18.pth', 'resnet_v1_18', 'out/model.ckpt')
+    report = convert_torch('resnet18.safetensors', 'resnet_v1_18', ...)
+
+A .safetensors file is read with the safetensors package's numpy API (no
+torch needed); any other file with torch.load (needs torch).
 
 torchvision's ResNet-18/34 (BasicBlock) and ResNet-50/101/152 (Bottleneck,
 "v1.5": the stride on the 3x3 conv) are resnet_v1 nets with two
@@ -28,19 +32,46 @@ from slim_resnet.checkpoints import convert
 MODEL_OPTIONS = {'stride_in_first_unit': True, 'pool_padding': 'SYMMETRIC'}
 
 
+def _strip_module(state):
+  return {k[len('module.'):] if k.startswith('module.') else k: v
+          for k, v in state.items()}
+
+
+def load_safetensors(path):
+  """{name: numpy array} of a .safetensors file, without torch."""
+  try:
+    from safetensors import numpy as safetensors_numpy  # pylint: disable=g-import-not-at-top
+  except ImportError:
+    raise convert.ConversionError(
+        'reading %s needs safetensors: pip install safetensors' % path
+    ) from None
+  try:
+    state = safetensors_numpy.load_file(path)
+  except Exception as e:  # pylint: disable=broad-except
+    raise convert.ConversionError('cannot read %s as a safetensors file: %s'
+                                  % (path, e)) from None
+  if not state:
+    raise convert.ConversionError('%s holds no tensors' % path)
+  return _strip_module(state)
+
+
 def load_state_dict(path):
   """{name: numpy array} from a torch.save()d state_dict (or a checkpoint
-  dict holding one under 'state_dict' / 'model'); 'module.' prefixes of
-  DataParallel are dropped.
+  dict holding one under 'state_dict' / 'model'), or from a .safetensors
+  file (no torch needed); 'module.' prefixes of DataParallel are dropped.
 
   Raises:
-    ConversionError: If torch is missing or the file holds no state_dict.
+    ConversionError: If torch (or safetensors) is missing or the file holds
+      no state_dict.
   """
+  if os.fspath(path).endswith('.safetensors'):
+    return load_safetensors(os.fspath(path))
   try:
     import torch  # pylint: disable=g-import-not-at-top
   except ImportError:
     raise convert.ConversionError(
-        'reading %s needs PyTorch: pip install torch' % path) from None
+        'reading %s needs PyTorch: pip install torch (or save the state_dict '
+        'as .safetensors, read without torch)' % path) from None
   try:
     loaded = torch.load(path, map_location='cpu', weights_only=True)
   except Exception as e:  # pylint: disable=broad-except
@@ -53,8 +84,8 @@ def load_state_dict(path):
     raise convert.ConversionError(
         '%s holds a %s, not a state_dict (save model.state_dict())' % (
             path, type(loaded).__name__))
-  return {k[len('module.'):] if k.startswith('module.') else k:
-          v.detach().cpu().numpy() for k, v in loaded.items()}
+  return _strip_module({k: v.detach().cpu().numpy()
+                        for k, v in loaded.items()})
 
 
 def _depth(model):
@@ -151,7 +182,8 @@ def convert_torch(source, model, out_prefix):
   """Converts a torchvision-style ResNet into a slim checkpoint.
 
   Args:
-    source: A state_dict file (torch.save) or a {name: tensor or array} dict.
+    source: A state_dict file (torch.save, or .safetensors) or a
+      {name: tensor or array} dict.
     model: 'resnet_v1_18', 'resnet_v1_34', 'resnet_v1_50', ...
     out_prefix: The checkpoint prefix to write, e.g. 'out/model.ckpt'.
 

@@ -16,6 +16,8 @@ not restore; 2 when its data cannot be read).
 """
 import os
 
+from slim_resnet.commands import model_flags
+
 HELP = 'list, fetch, inspect and check checkpoints'
 
 
@@ -26,7 +28,8 @@ def add_arguments(parser):
   fetch = sub.add_parser('fetch', help='download, verify and extract')
   fetch.add_argument('checkpoint', help='manifest name, URL or path')
   inspect = sub.add_parser('inspect', help='variables, model, num_classes')
-  inspect.add_argument('checkpoint')
+  inspect.add_argument('checkpoint',
+                       help='manifest name, URL, checkpoint path or directory')
   inspect.add_argument('--all', action='store_true',
                        help='list every variable (default: the first 40)')
   check = sub.add_parser(
@@ -35,10 +38,12 @@ def add_arguments(parser):
   check.add_argument('--model', default=None,
                      help="model to restore into (default: the checkpoint's, "
                      'from the manifest, model_spec.json or its variables)')
-  check.add_argument('--num-classes', type=int, default=None,
+  check.add_argument('--num-classes', type=model_flags.non_negative_int,
+                     default=None,
                      help="logits of the model, 0 for none (default: the "
                      "checkpoint's)")
-  check.add_argument('--depth-multiplier', type=float, default=None,
+  check.add_argument('--depth-multiplier', type=model_flags.positive_float,
+                     default=None,
                      help="builder depth_multiplier (default: the "
                      "checkpoint's, e.g. the manifest's 0.125 for "
                      'digits_resnet_v1_18)')

@@ -1,6 +1,7 @@
 """slim-resnet classify: top-k labels for image files.
 
     slim-resnet classify IMAGES... [--checkpoint C] [--top-k 5] [--batch-size 16]
+        [--image-size N] [--preprocessing vgg|inception]
 
 IMAGES are files, directories or glob patterns. C is a manifest name (see
 `slim-resnet ckpt list`), a checkpoint path, or nothing for the small
@@ -11,37 +12,17 @@ listed at the end with the reason (exit code 1 if there were any).
 import os
 import sys
 
+from slim_resnet.commands import model_flags
+
 HELP = 'top-k labels for image files'
-
-
-def add_model_arguments(parser, batch_size):
-  """--checkpoint, --model, --num-classes, --batch-size, --device."""
-  parser.add_argument('--checkpoint', default=None,
-                      help='manifest name or checkpoint path (default: the '
-                      'shipped digits checkpoint)')
-  parser.add_argument('--model', default=None,
-                      help='model name, for a checkpoint the manifest does '
-                      'not describe')
-  parser.add_argument('--num-classes', type=int, default=None)
-  parser.add_argument('--batch-size', type=int, default=batch_size)
-  parser.add_argument('--device', default=None, help='e.g. /GPU:0')
 
 
 def add_arguments(parser):
   parser.add_argument('images', nargs='+',
                       help='image files, directories or glob patterns')
-  parser.add_argument('--top-k', type=int, default=5)
-  add_model_arguments(parser, batch_size=16)
-
-
-def model_overrides(args):
-  """The ModelSpec overrides given on the command line."""
-  overrides = {}
-  if args.model:
-    overrides['model'] = args.model
-  if args.num_classes is not None:
-    overrides['num_classes'] = args.num_classes
-  return overrides
+  parser.add_argument('--top-k', type=model_flags.positive_int, default=5,
+                      help='labels printed per image (default: %(default)s)')
+  model_flags.add_model_arguments(parser, batch_size=16)
 
 
 def run(args):
@@ -51,7 +32,7 @@ def run(args):
   failures, rows = [], []
   with inference.Classifier(args.checkpoint, batch_size=args.batch_size,
                             device=args.device,
-                            **model_overrides(args)) as classifier:
+                            **model_flags.model_overrides(args)) as classifier:
     for path, top, error in classifier.classify_files(paths, args.top_k):
       if error:
         failures.append((path, error))

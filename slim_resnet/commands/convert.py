@@ -12,18 +12,24 @@ or .h5 / .weights.h5 weights with --num-classes) into resnet_v2_<depth>. The
 written checkpoint is restored into the net before the command succeeds.
 """
 
+from slim_resnet.commands import model_flags
+
 HELP = 'PyTorch / Keras ResNet weights -> slim checkpoint'
 
 
 def add_arguments(parser):
   parser.add_argument('--from', dest='framework', required=True,
-                      choices=('torch', 'keras'))
-  parser.add_argument('source', help='state_dict file, .keras or .h5 file')
+                      choices=('torch', 'keras'),
+                      help='torch: a state_dict (.pth, or .safetensors read '
+                      'without torch); keras: a .keras / .h5 file')
+  parser.add_argument('source', help='.pth / .safetensors state_dict, .keras '
+                      'or .h5 file')
   parser.add_argument('--model', required=True,
                       help='slim model, e.g. resnet_v1_50 or resnet_v2_50')
   parser.add_argument('--out', required=True,
                       help='checkpoint prefix to write, e.g. ckpt/model.ckpt')
-  parser.add_argument('--num-classes', type=int, default=None,
+  parser.add_argument('--num-classes', type=model_flags.positive_int,
+                      default=None,
                       help='keras weights files: the classes of the top')
 
 

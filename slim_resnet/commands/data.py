@@ -1,6 +1,6 @@
 """slim-resnet data: sample images, and image folders to TFRecords.
 
-    slim-resnet data sample OUT
+    slim-resnet data sample OUT [--invert]
     slim-resnet data convert FOLDER OUT [--name images]
         [--validation-fraction 0.2] [--shards 2] [--labels-offset 0] [--seed 0]
 
@@ -14,6 +14,8 @@ decoded are skipped and listed.
 """
 import sys
 
+from slim_resnet.commands import model_flags
+
 HELP = 'write the sample image folder; convert an image folder to TFRecords'
 
 
@@ -22,24 +24,31 @@ def add_arguments(parser):
   actions.required = True
   sample = actions.add_parser('sample', help='write the sample digits folder')
   sample.add_argument('out', help='folder to write OUT/<class>/<n>.png into')
+  sample.add_argument('--invert', action='store_true',
+                      help='write the digits as negatives (dark on white), '
+                      'a look the shipped checkpoint has not seen')
   convert = actions.add_parser('convert',
                                help='image folder -> sharded TFRecords')
   convert.add_argument('folder', help='FOLDER/<class_name>/<images>')
   convert.add_argument('out', help='output directory')
   convert.add_argument('--name', default='images',
                        help='dataset name in the shard file names')
-  convert.add_argument('--validation-fraction', type=float, default=0.2)
-  convert.add_argument('--shards', type=int, default=2,
-                       help='files per split')
+  convert.add_argument('--validation-fraction', type=model_flags.fraction,
+                       default=0.2,
+                       help='share of each class written to the validation '
+                       'split (default: %(default)s)')
+  convert.add_argument('--shards', type=model_flags.positive_int, default=2,
+                       help='files per split (default: %(default)s)')
   convert.add_argument('--labels-offset', type=int, default=0,
                        help='added to every label (1 keeps 0 for background)')
-  convert.add_argument('--seed', type=int, default=0)
+  convert.add_argument('--seed', type=int, default=0,
+                       help='seed of the split (default: %(default)s)')
 
 
 def run(args):
   if args.action == 'sample':
     from slim_resnet.data import image_folder  # pylint: disable=g-import-not-at-top
-    examples = image_folder.write_sample_folder(args.out)
+    examples = image_folder.write_sample_folder(args.out, invert=args.invert)
     print('wrote %d images in %d classes to %s' % (
         len(examples.paths), len(examples.class_names), args.out))
     return 0

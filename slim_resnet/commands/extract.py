@@ -2,7 +2,8 @@
 
     slim-resnet extract --images DIR_OR_GLOB --end-points K1,K2 --out OUT
         [--checkpoint C] [--pool avg|max] [--resume] [--batch-size 32]
-        [--shard-size 512] [--list-end-points]
+        [--shard-size 512] [--list-end-points] [--image-size N]
+        [--preprocessing vgg|inception]
 
 OUT ending in .npz gives one file (arrays named after the end_points with '/'
 written as '__', plus 'paths'); any other OUT is a directory of shards with an
@@ -13,7 +14,7 @@ the end with the reason (exit code 1 if there were any).
 import sys
 
 from slim_resnet import errors
-from slim_resnet.commands import classify
+from slim_resnet.commands import model_flags
 
 HELP = 'end_points features for a folder of images, to .npz or shards'
 
@@ -24,15 +25,20 @@ def add_arguments(parser):
   parser.add_argument('--end-points', default=None,
                       help='comma-separated end_points keys (default: the '
                       'predictions, or the last block without logits)')
-  parser.add_argument('--out', help='OUT.npz or a directory')
+  parser.add_argument('--out', help='OUT.npz, or a directory of shards')
   parser.add_argument('--pool', choices=('avg', 'max'), default=None,
                       help='spatially pool feature maps to [n, channels]')
-  parser.add_argument('--resume', action='store_true')
-  parser.add_argument('--shard-size', type=int, default=512)
-  classify.add_model_arguments(parser, batch_size=32)
+  parser.add_argument('--resume', action='store_true',
+                      help='continue an interrupted run into the same OUT')
+  parser.add_argument('--shard-size', type=model_flags.positive_int,
+                      default=512,
+                      help='images per shard file of a directory OUT '
+                      '(default: %(default)s)')
+  model_flags.add_model_arguments(parser, batch_size=32)
   parser.add_argument('--list-end-points', action='store_true',
                       help='print the model\'s end_points and exit')
-  parser.add_argument('--no-progress', dest='progress', action='store_false')
+  parser.add_argument('--no-progress', dest='progress', action='store_false',
+                      help='no progress bar')
 
 
 def run(args):
@@ -42,7 +48,7 @@ def run(args):
   end_points = args.end_points.split(',') if args.end_points else None
   with inference.FeatureExtractor(
       args.checkpoint, end_points=end_points, batch_size=args.batch_size,
-      device=args.device, **classify.model_overrides(args)) as extractor:
+      device=args.device, **model_flags.model_overrides(args)) as extractor:
     if args.list_end_points:
       for key, tensor in extractor.end_points.items():
         print('%-60s %s' % (key, tensor.shape))

@@ -73,13 +73,19 @@ class DatasetSource(object):
           for _ in tf.compat.v1.io.tf_record_iterator(path))
     return self._num_examples
 
-  def images_and_labels(self):
-    """A tf.data.Dataset of (uint8 image [h, w, 3], int64 label)."""
+  def images_and_labels(self, num_readers=None, num_threads=None):
+    """A tf.data.Dataset of (uint8 image [h, w, 3], int64 label).
+
+    num_readers: TFRecord files read in parallel; num_threads: images
+    decoded in parallel (both default to tf.data's AUTOTUNE).
+    """
+    threads = num_threads or tf.data.AUTOTUNE
     if self.kind == 'tfrecord':
-      dataset = tf.data.TFRecordDataset(self.paths).map(
-          tfrecords.parse_example, num_parallel_calls=tf.data.AUTOTUNE)
+      dataset = tf.data.TFRecordDataset(
+          self.paths, num_parallel_reads=num_readers or tf.data.AUTOTUNE).map(
+              tfrecords.parse_example, num_parallel_calls=threads)
     else:
-      dataset = self._decoded_folder()
+      dataset = self._decoded_folder(threads)
     offset, num_classes = self.labels_offset, self.num_classes
 
     def check(image, label):
@@ -92,7 +98,7 @@ class DatasetSource(object):
         return image, tf.identity(label)
     return dataset.map(check)
 
-  def _decoded_folder(self):
+  def _decoded_folder(self, threads=tf.data.AUTOTUNE):
     """Decodes with Pillow (any format); undecodable files are skipped."""
     skipped = self.skipped
 
@@ -114,12 +120,13 @@ class DatasetSource(object):
 
     dataset = tf.data.Dataset.from_tensor_slices(
         (self.paths, np.asarray(self.labels, np.int64)))
-    dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE)
+    dataset = dataset.map(load, num_parallel_calls=threads)
     dataset = dataset.filter(lambda image, label, ok: ok)
     return dataset.map(lambda image, label, ok: (image, label))
 
   def batches(self, preprocess_fn, batch_size, is_training=False, seed=0,
-              num_epochs=None, drop_remainder=None):
+              num_epochs=None, drop_remainder=None, num_readers=None,
+              num_threads=None):
     """Preprocessed batches: (float32 images [batch, h, w, 3], labels [batch]).
 
     Args:
@@ -131,11 +138,15 @@ class DatasetSource(object):
       num_epochs: Passes over the data; None: forever when training, once
         otherwise.
       drop_remainder: Drop a last partial batch (default: when training).
+      num_readers: TFRecord files read in parallel (research/slim's
+        --num_readers); default AUTOTUNE.
+      num_threads: Images decoded and preprocessed in parallel
+        (--num_preprocessing_threads); default AUTOTUNE.
 
     Returns:
       A tf.data.Dataset.
     """
-    dataset = self.images_and_labels()
+    dataset = self.images_and_labels(num_readers, num_threads)
     if is_training:
       dataset = dataset.shuffle(max(batch_size * 8, 1024), seed=seed,
                                 reshuffle_each_iteration=True)
@@ -143,7 +154,7 @@ class DatasetSource(object):
       num_epochs = -1 if is_training else 1
     dataset = dataset.repeat(num_epochs)
     dataset = dataset.map(lambda image, label: (preprocess_fn(image), label),
-                          num_parallel_calls=tf.data.AUTOTUNE)
+                          num_parallel_calls=num_threads or tf.data.AUTOTUNE)
     if drop_remainder is None:
       drop_remainder = is_training
     dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
