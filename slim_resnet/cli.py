@@ -21,8 +21,16 @@ COMMANDS = ('summary', 'classify', 'extract', 'ckpt', 'data', 'train', 'eval',
             'export', 'convert')
 
 
+class _Parser(argparse.ArgumentParser):
+  """An ArgumentParser whose errors are one line (no usage block)."""
+
+  def error(self, message):
+    self.exit(2, '%s: error: %s (see %s --help)\n' % (self.prog, message,
+                                                      self.prog))
+
+
 def build_parser():
-  parser = argparse.ArgumentParser(
+  parser = _Parser(
       prog='slim-resnet',
       description="TF-Slim's ResNets on current TensorFlow.")
   parser.add_argument('--verbose', action='store_true',

@@ -155,7 +155,10 @@ def bad(tmp_path_factory):
 
 
 def run_cli(capsys, argv):
-  rc = cli.main(argv)
+  try:
+    rc = cli.main(argv)
+  except SystemExit as e:  # argparse's check of a flag, before TensorFlow.
+    rc = e.code
   captured = capsys.readouterr()
   return rc, captured.out, captured.err
 
