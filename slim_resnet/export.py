@@ -86,7 +86,14 @@ def _preprocessed_images(spec, input_type, batch_size=None):
   preprocess = spec.preprocessing_fn()
 
   def decode_and_preprocess(data):
-    image = tf.io.decode_image(data, channels=3, expand_animations=False)
+    # JPEG with the accurate integer DCT, as Pillow (the Classifier's and
+    # training's decoder) does; TF's default, INTEGER_FAST, differs by a few
+    # levels per pixel.
+    image = tf.cond(
+        tf.io.is_jpeg(data),
+        lambda: tf.io.decode_jpeg(data, channels=3,
+                                  dct_method='INTEGER_ACCURATE'),
+        lambda: tf.io.decode_image(data, channels=3, expand_animations=False))
     image.set_shape([None, None, 3])
     return preprocess(image)
   images = tf.map_fn(decode_and_preprocess, encoded,

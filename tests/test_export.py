@@ -180,3 +180,28 @@ def test_a_swap_failing_midway_keeps_or_recovers_the_old_export(
                       end_points=['global_pool'], overwrite=True)
   assert sorted(os.listdir(tmp_path)) == ['model']
   assert _export_ids(out) == ['global_pool']
+
+
+def test_frozen_graph_on_jpeg_equals_the_classifier(bytes_export, tmp_path):
+  """JPEG through image_bytes (TF's decoder in the graph) vs the Classifier
+  reading the same files (Pillow), an independently built session graph.
+  Catches a JPEG decode in the export that is not the Classifier's (e.g.
+  another DCT method or no RGB conversion), which PNG inputs cannot show."""
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  paths = []
+  for i, f in enumerate(sample_files()):
+    image = Image.open(f).convert('RGB')
+    if i % 2:
+      image = image.convert('L')  # Grayscale JPEGs too.
+    paths.append(str(tmp_path / (os.path.basename(f)[:-4] + '.jpg')))
+    image.save(paths[-1], quality=90)
+  encoded = np.array([open(p, 'rb').read() for p in paths], dtype=object)
+  predictions, pool = run_frozen(
+      bytes_export.frozen_graph, 'image_bytes:0',
+      ['predictions:0', 'end_points/global_pool:0'], encoded)
+  with inference.FeatureExtractor(
+      SHIPPED, end_points=['predictions', 'global_pool']) as extractor:
+    expected = extractor.extract(paths)
+  np.testing.assert_allclose(predictions, expected['predictions'], atol=1e-5)
+  np.testing.assert_allclose(pool, expected['global_pool'], atol=1e-4,
+                             rtol=1e-4)
