@@ -161,12 +161,10 @@ def apply_table(table=TABLE, fixes=None):
       continue
     module_name, attribute = _split(row.old)
     module = importlib.import_module(module_name)
+    if not row.fix and hasattr(module, attribute):
+      continue  # TensorFlow still has it (and may lack the new home).
     new = resolve(row.new)
-    if row.fix:
-      if getattr(module, attribute, None) is not new:
-        setattr(module, attribute, new)
-        applied.append(row)
-    elif not hasattr(module, attribute):
+    if getattr(module, attribute, None) is not new:
       setattr(module, attribute, new)
       applied.append(row)
   return applied
