@@ -86,23 +86,27 @@ TABLE = (
     Moved(_OPS + ':Tensor', 'tensorflow.python.framework.tensor:Tensor',
           '<= 2.16',
           'learning.multiply_gradients, layers.optimizers.optimize_loss, '
-          'layers.rev_block_lib; metrics/metric_ops_test'),
+          'layers.rev_block_lib.recompute_grad; metrics/metric_ops_test'),
     Moved(_ARRAY + ':stack', 'tensorflow.python.ops.array_ops_stack:stack',
           '2.13',
-          'data.tfexample_decoder (BoundingBox, Image), '
-          'metrics.metric_ops (streaming_concat, ...), layers.layers'),
+          'data.tfexample_decoder (Tensor with shape_keys, BoundingBox), '
+          'metrics.metric_ops (_streaming_confusion_matrix_at_thresholds, '
+          'streaming_curve_points, streaming_concat), '
+          'layers.legacy_fully_connected'),
     Moved(_ARRAY + ':unstack', 'tensorflow.python.ops.array_ops_stack:unstack',
-          '2.13', 'layers.layers.legacy_fully_connected (via _inner_flatten)'),
+          '2.13', 'layers.legacy_fully_connected'),
     Moved(_CFO + ':cond', 'tensorflow.python.ops.cond:cond', '2.14',
-          'metrics.metric_ops (streaming_mean_iou, ...), layers.utils '
-          '.smart_cond'),
+          'metrics.metric_ops (streaming_dynamic_auc, '
+          'auc_with_confidence_intervals, recall_at_precision, '
+          'streaming_concat), layers.utils.smart_cond'),
     Moved(_CFO + ':case', 'tensorflow.python.ops.control_flow_case:case',
           '2.14', 'data.tfexample_decoder.Image (jpeg / png / raw switch); '
           'tfexample_decoder_test'),
     Moved(_CFO + ':Assert', 'tensorflow.python.ops.control_flow_assert:Assert',
-          '2.14', 'metrics.histogram_ops.auc_using_histogram'),
+          '<= 2.16', 'metrics.histogram_ops.auc_using_histogram'),
     Moved(_CFO + ':while_loop', 'tensorflow.python.ops.while_loop:while_loop',
-          '2.14', 'losses.metric_learning (lifted_struct_loss, cluster_loss)'),
+          '<= 2.16', 'losses.metric_learning.cluster_loss (its NMI and PAM '
+          'loops)'),
     Moved(_VS + ':variable', 'tensorflow.python.ops.variable_v1:VariableV1',
           '<= 2.16', 'ops.variables.local_variable, ops.variables.'
           'global_variable (keyword arguments only, so the signatures agree)'),
@@ -157,12 +161,10 @@ def apply_table(table=TABLE, fixes=None):
       continue
     module_name, attribute = _split(row.old)
     module = importlib.import_module(module_name)
+    if not row.fix and hasattr(module, attribute):
+      continue  # TensorFlow still has it (and may lack the new home).
     new = resolve(row.new)
-    if row.fix:
-      if getattr(module, attribute, None) is not new:
-        setattr(module, attribute, new)
-        applied.append(row)
-    elif not hasattr(module, attribute):
+    if getattr(module, attribute, None) is not new:
       setattr(module, attribute, new)
       applied.append(row)
   return applied
