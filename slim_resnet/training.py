@@ -236,7 +236,6 @@ def train(config):
   source = datasets.open_dataset(config.dataset, config.split,
                                  config.validation_fraction, config.seed,
                                  config.labels_offset)
-  datasets.require_examples(source)  # Before anything is written.
   spec = model_spec_for(config, source.num_classes)
   is_chief = cluster is None or cluster.is_chief
   if is_chief:
@@ -249,6 +248,9 @@ def train(config):
     if done_step >= config.max_steps:  # Nothing to do; write nothing.
       return TrainResult(latest, done_step, done_step, True, float('nan'),
                          0.0, {}, trained=False)
+  # After the train_dir checks (they read no data), before anything is
+  # written.
+  datasets.require_examples(source)
   deploy = deployment_for(config, cluster)
   server = cluster.start_server() if cluster is not None else None
   with tf.Graph().as_default():

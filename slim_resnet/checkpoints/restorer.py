@@ -21,6 +21,7 @@ import os
 
 import numpy as np
 
+from slim_resnet import errors as user_errors
 from slim_resnet import notices
 from slim_resnet.checkpoints import errors
 from slim_resnet.checkpoints import inspect_checkpoint
@@ -173,10 +174,10 @@ def get_init_fn(checkpoint_path, var_list=None, exclude_scopes=None,
       too, for tensor data that is missing, truncated or corrupt).
     CheckpointMismatchError: If variables are missing or have other shapes
       (and no option above covers it); the message lists them with hints.
-    ValueError: For an unknown labels_offset_mode.
+    UsageError: For an unknown labels_offset_mode (a ValueError).
   """
   if labels_offset_mode not in LABELS_OFFSET_MODES:
-    raise ValueError('labels_offset_mode must be one of %s; got %r' % (
+    raise user_errors.UsageError('labels_offset_mode must be one of %s; got %r' % (
         LABELS_OFFSET_MODES, labels_offset_mode))
   ckpt_vars = inspect_checkpoint.read_checkpoint(checkpoint_path)
   if checkpoint_background is None:

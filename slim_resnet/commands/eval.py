@@ -21,6 +21,7 @@ import argparse
 import json
 import math
 
+from slim_resnet import errors
 from slim_resnet.commands import model_flags
 
 HELP = 'top-1 / top-5 / per-class accuracy of a checkpoint on a dataset'
@@ -109,7 +110,7 @@ def _write(path, value):
 
 def run(args):
   if args.master or args.quantize:
-    raise ValueError('--master and --quantize are not supported: eval runs '
+    raise errors.UsageError('--master and --quantize are not supported: eval runs '
                      'in this process, on the float model')
   from slim_resnet import evaluation  # pylint: disable=g-import-not-at-top
   options = dict(split=args.split, batch_size=args.batch_size,

@@ -20,6 +20,7 @@ labels come from the checkpoint's model_spec.json / labels.txt).
 
 import argparse
 
+from slim_resnet import errors
 from slim_resnet.commands import model_flags
 
 HELP = 'export a frozen GraphDef and a SavedModel (serving signature)'
@@ -54,7 +55,7 @@ def add_arguments(parser):
 
 def run(args):
   if args.is_training:
-    raise ValueError('--is_training=true: the export is an inference graph '
+    raise errors.UsageError('--is_training=true: the export is an inference graph '
                      '(batch norm in inference mode); drop the flag')
   from slim_resnet import export  # pylint: disable=g-import-not-at-top
   result = export.export_model(

@@ -25,6 +25,7 @@ table. --dataset_name is accepted and unused (the classes come from DATA).
 import argparse
 import dataclasses
 
+from slim_resnet import errors
 from slim_resnet.commands import model_flags
 
 HELP = 'fine-tune a ResNet from a checkpoint (research/slim train_image_classifier)'
@@ -225,18 +226,18 @@ def check_unused_slim_flags(args):
   """research/slim flags accepted but only with a value that means nothing
   here; anything else is an error naming what to use."""
   if args.master:
-    raise ValueError('--master=%s: give the cluster as --job-name, '
+    raise errors.UsageError('--master=%s: give the cluster as --job-name, '
                      '--task-index, --ps-hosts and --worker-hosts (or '
                      'TF_CONFIG)' % args.master)
   if args.quantize_delay is not None and args.quantize_delay >= 0:
-    raise ValueError('--quantize_delay: quantization-aware training is not '
+    raise errors.UsageError('--quantize_delay: quantization-aware training is not '
                      'supported (tf.contrib.quantize is gone)')
   for flag, value, hosts in (
       ('--worker_replicas', args.worker_replicas, args.worker_hosts),
       ('--num_ps_tasks', args.num_ps_tasks, args.ps_hosts)):
     if value is not None and value != len(hosts) and not (
         flag == '--worker_replicas' and value == 1 and not hosts):
-      raise ValueError('%s=%d but %d hosts given: list them with '
+      raise errors.UsageError('%s=%d but %d hosts given: list them with '
                        '--worker-hosts / --ps-hosts (or TF_CONFIG)' % (
                            flag, value, len(hosts)))
 

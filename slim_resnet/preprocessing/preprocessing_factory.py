@@ -57,7 +57,7 @@ def get_preprocessing(name, is_training=False, use_grayscale=False):
   """
   module = PREPROCESSING[preprocessing_name(name)]
   if use_grayscale and module is not inception_preprocessing:
-    raise ValueError(
+    raise errors.UsageError(
         'use_grayscale=True needs inception preprocessing; %r uses %s, which '
         'would ignore it' % (name, preprocessing_name(name)))
   extra = {'use_grayscale': use_grayscale} if module is inception_preprocessing \
