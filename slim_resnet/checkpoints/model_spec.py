@@ -87,7 +87,9 @@ class ModelSpec(object):
         'pass %s' % (self.checkpoint_path,
                      ' and '.join(values[f] for f in self.assumed), self.model,
                      ' / '.join('--%s (%s=)' % (f.replace('_', '-'), f)
-                                for f in self.assumed)))
+                                for f in self.assumed) +
+                     (' and --preprocessing-option KEY=VALUE' if
+                      'preprocessing' in self.assumed else '')))
 
   def preprocessing_fn(self, is_training=False, **options):
     """fn(image [height, width, channels]) -> float32 [image_size,

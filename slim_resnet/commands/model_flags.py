@@ -95,6 +95,12 @@ def add_model_arguments(parser, batch_size, slim_names=False,
                       dest='preprocessing', default=None,
                       help="vgg, inception or torchvision (default: the "
                       "checkpoint's)")
+  parser.add_argument('--preprocessing-option', dest='preprocessing_option',
+                      action='append', type=key_value, default=[],
+                      metavar='KEY=VALUE',
+                      help='a keyword of the preprocessing function, e.g. '
+                      'resize_side_min=32 (vgg) or central_fraction=0.875 '
+                      "(inception); repeatable (default: the checkpoint's)")
   parser.add_argument(*names('--batch-size', '--batch_size'),
                       dest='batch_size', type=positive_int,
                       default=batch_size,
@@ -105,6 +111,19 @@ def add_model_arguments(parser, batch_size, slim_names=False,
                       "TensorFlow's choice)")
 
 
+def key_value(text):
+  """'key=value' -> (key, value), the value read as JSON where it parses
+  (numbers, true/false), else as a string."""
+  import json  # pylint: disable=g-import-not-at-top
+  key, sep, value = text.partition('=')
+  if not sep or not key.isidentifier():
+    raise argparse.ArgumentTypeError('expected KEY=VALUE, got %r' % text)
+  try:
+    return key, json.loads(value)
+  except ValueError:
+    return key, value
+
+
 def model_overrides(args):
   """The ModelSpec overrides given on the command line."""
   overrides = {}
@@ -112,4 +131,6 @@ def model_overrides(args):
     value = getattr(args, field, None)
     if value is not None and value != '':
       overrides[field] = value
+  if getattr(args, 'preprocessing_option', None):
+    overrides['preprocessing_options'] = dict(args.preprocessing_option)
   return overrides
