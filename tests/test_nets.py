@@ -117,6 +117,38 @@ def test_store_non_strided_activations():
   assert built.net.shape.as_list() == [2, 2, 2, 512]
 
 
+@pytest.mark.parametrize('name', ['resnet_v1_18', 'resnet_v2_50'])
+def test_non_strided_activations_subsample_to_the_nominal_ones(name):
+  """By value: each stored block output, subsampled by its stride, is the
+  nominal block output, and the final features are the same."""
+  module = MODULES[name.rsplit('_', 1)[0]]
+  builder = getattr(module, name)
+  with tf.Graph().as_default():
+    tf.compat.v1.set_random_seed(0)
+    images = tf.compat.v1.placeholder(tf.float32, [2, 64, 64, 3])
+    with slim.arg_scope(module.resnet_arg_scope()):
+      nominal, nominal_ep = builder(images, None, False, False,
+                                    depth_multiplier=0.25)
+      dense, dense_ep = builder(images, None, False, False, reuse=True,
+                                store_non_strided_activations=True,
+                                depth_multiplier=0.25)
+    with tf.compat.v1.Session() as sess:
+      sess.run(tf.compat.v1.global_variables_initializer())
+      netutil.randomize_batch_norm(netutil.Built(
+          tf.compat.v1.get_default_graph(), sess, images, nominal,
+          nominal_ep), seed=3)
+      keys = ['%s/block%d' % (name, i) for i in (1, 2, 3)]
+      got = sess.run([nominal, dense] + [nominal_ep[k] for k in keys] +
+                     [dense_ep[k] for k in keys],
+                     {images: np.random.RandomState(1).uniform(
+                         -1, 1, [2, 64, 64, 3])})
+  np.testing.assert_allclose(got[1], got[0], rtol=1e-4, atol=1e-4)
+  for nominal_block, dense_block in zip(got[2:5], got[5:]):
+    assert dense_block.shape[1] == 2 * nominal_block.shape[1]
+    np.testing.assert_allclose(dense_block[:, ::2, ::2], nominal_block,
+                               rtol=1e-4, atol=1e-4)
+
+
 def test_reuse_shares_variables_and_towers_build():
   with tf.Graph().as_default():
     images = tf.compat.v1.placeholder(tf.float32, [2, 32, 32, 3])
