@@ -229,7 +229,10 @@ def test_ps_and_two_workers_on_localhost(sample, tmp_path, mode):
 
 def test_killing_a_worker_leaves_a_good_checkpoint(sample, tmp_path):
   train_dir = tmp_path / 'run'
-  procs, logs = start_cluster(sample, train_dir, [], max_steps=60)
+  # The killed worker never reports: the ps stops its idle timeout after
+  # the chief's report, so a short one (the chief has saved by then).
+  procs, logs = start_cluster(sample, train_dir, ['--ps-idle-timeout', '5'],
+                              max_steps=60)
   deadline = time.time() + 90
   while time.time() < deadline:
     logs['w1'].flush()
