@@ -25,6 +25,7 @@ from slim_resnet.checkpoints import model_spec as model_spec_lib
 from slim_resnet.checkpoints import restorer
 from slim_resnet.data import datasets
 from slim_resnet import nets_factory
+from slim_resnet import precision as precision_lib
 import tensorflow as tf
 
 
@@ -42,6 +43,7 @@ class EvalResult(object):
     confusion: [num_classes, num_classes] counts, rows true, columns
       predicted.
     skipped: {path: reason} of undecodable images (not counted).
+    precision: The precision that ran (slim_resnet.precision).
   """
   checkpoint_path: str
   global_step: Optional[int]
@@ -54,6 +56,7 @@ class EvalResult(object):
   class_counts: Dict[str, int]
   confusion: List[List[int]]
   skipped: dict
+  precision: str = 'float32'
 
   def as_dict(self):
     return dataclasses.asdict(self)
@@ -108,8 +111,9 @@ def _checkpoint_step(path):
 class _EvalGraph(object):
   """One pass over a split: the network's logits and the labels."""
 
-  def __init__(self, spec, source, batch_size, device):
+  def __init__(self, spec, source, batch_size, device, precision='float32'):
     self.source = source
+    self.precision = precision
     self._init_fn = None
     self.graph = tf.Graph()
     with self.graph.as_default():
@@ -123,7 +127,9 @@ class _EvalGraph(object):
       self.logits = tf.reshape(logits, [-1, spec.num_classes])
       self.session = tf.compat.v1.Session(
           graph=self.graph,
-          config=tf.compat.v1.ConfigProto(allow_soft_placement=True))
+          config=precision_lib.session_config(
+              precision,
+              tf.compat.v1.ConfigProto(allow_soft_placement=True)))
 
   def run(self, checkpoint_path, restore_moving_averages, progress):
     if self._init_fn is None:  # Planned once; watch() restores many.
@@ -176,7 +182,7 @@ def _open(checkpoint, dataset, split, validation_fraction, seed,
 def evaluate(checkpoint, dataset, split='validation', batch_size=32,
              validation_fraction=0.2, seed=0, labels_offset=0,
              restore_moving_averages=False, progress=True, device=None,
-             **overrides):
+             precision='float32', precision_strict=False, **overrides):
   """Evaluates one checkpoint on one split of a dataset.
 
   Args:
@@ -190,6 +196,9 @@ def evaluate(checkpoint, dataset, split='validation', batch_size=32,
     restore_moving_averages: Evaluate the ExponentialMovingAverage shadows.
     progress: Show a progress bar.
     device: Device of the network.
+    precision: 'float32', 'bfloat16', 'float16' or 'auto' (grappler's
+      mixed-precision rewrite; variables stay float32); precision_strict:
+      raise instead of falling back (slim_resnet.precision).
     **overrides: ModelSpec fields (model, num_classes, image_size, ...).
 
   Returns:
@@ -202,7 +211,9 @@ def evaluate(checkpoint, dataset, split='validation', batch_size=32,
   """
   spec, source = _open(checkpoint, dataset, split, validation_fraction, seed,
                        labels_offset, overrides)
-  graph = _EvalGraph(spec, source, batch_size, device)
+  chosen = precision_lib.resolve(precision, precision_strict,
+                                 batch_size=batch_size, device=device)
+  graph = _EvalGraph(spec, source, batch_size, device, chosen)
   try:
     return _result(graph, spec.checkpoint_path, source,
                    restore_moving_averages, progress)
@@ -217,6 +228,7 @@ def _result(graph, checkpoint_path, source, restore_moving_averages,
   return EvalResult(checkpoint_path=checkpoint_path,
                     global_step=_checkpoint_step(checkpoint_path),
                     skipped=dict(source.skipped),
+                    precision=graph.precision.name,
                     **metrics_from_logits(logits, labels, source.class_names))
 
 
@@ -236,13 +248,14 @@ def watch(train_dir, dataset, timeout=None, min_interval_secs=1,
           max_step=None, split='validation', batch_size=32,
           validation_fraction=0.2, seed=0, labels_offset=0,
           restore_moving_averages=False, progress=False, device=None,
-          **overrides):
+          precision='float32', precision_strict=False, **overrides):
   """Evaluates each new checkpoint of a training directory as it appears.
 
   Args:
     train_dir: The directory train() writes.
     dataset, split, batch_size, validation_fraction, seed, labels_offset,
-      restore_moving_averages, progress, device, overrides: As evaluate().
+      restore_moving_averages, progress, device, precision,
+      precision_strict, overrides: As evaluate().
     timeout: Stop after this many seconds without a new checkpoint (None:
       wait forever).
     min_interval_secs: Seconds between looks for a new checkpoint.
@@ -259,7 +272,10 @@ def watch(train_dir, dataset, timeout=None, min_interval_secs=1,
       if graph is None:
         spec, source = _open(train_dir, dataset, split, validation_fraction,
                              seed, labels_offset, overrides)
-        graph = _EvalGraph(spec, source, batch_size, device)
+        graph = _EvalGraph(spec, source, batch_size, device,
+                           precision_lib.resolve(precision, precision_strict,
+                                                 batch_size=batch_size,
+                                                 device=device))
       result = _result(graph, path, source, restore_moving_averages, progress)
       write_summaries(result, os.path.join(train_dir, 'eval'))
       yield result

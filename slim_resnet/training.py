@@ -34,6 +34,7 @@ from typing import Optional, Sequence
 from slim_resnet import cluster as cluster_lib
 from slim_resnet import deployment
 from slim_resnet import nets_factory
+from slim_resnet import precision as precision_lib
 from slim_resnet import train_graph
 from slim_resnet.checkpoints import errors
 from slim_resnet.checkpoints import model_spec as model_spec_lib
@@ -107,6 +108,13 @@ class TrainConfig(object):
       worker is done, if the others never say so (died).
     step_timeout: In a cluster, seconds a step may wait (e.g. for a dead
       worker in sync mode) before training stops with an error.
+    precision: 'float32', 'bfloat16' (mixed precision on CPUs with
+      avx512_bf16/AMX or a GPU), 'float16' (GPU) or 'auto': grappler's
+      mixed-precision rewrite of the training step, so convolutions and their
+      gradients run in bf16 while variables, the optimizer's slots, the loss
+      and checkpoints stay float32 (slim_resnet.precision).
+    precision_strict: Raise instead of falling back to float32 when the
+      precision is not supported here.
   """
   train_dir: str
   dataset: str
@@ -158,6 +166,8 @@ class TrainConfig(object):
   sync_replicas: bool = False
   ps_idle_timeout: float = 60.0
   step_timeout: float = 300.0
+  precision: str = 'float32'
+  precision_strict: bool = False
 
 
 @dataclasses.dataclass
@@ -181,6 +191,7 @@ class TrainResult(object):
   images_per_second: float
   skipped: dict
   role: str = 'worker'
+  precision: str = 'float32'
 
 
 def model_spec_for(config, num_classes):
@@ -338,6 +349,9 @@ def train(config):
     _check_resume(config.train_dir, spec)
   resumed = is_chief and _latest(config.train_dir) is not None
   deploy = deployment_for(config, cluster)
+  chosen = precision_lib.resolve(config.precision, config.precision_strict,
+                                 device=config.device)
+  print(chosen.describe(), flush=True)
   server = cluster.start_server() if cluster is not None else None
   with tf.Graph().as_default():
     tf.compat.v1.set_random_seed(config.seed)
@@ -384,8 +398,9 @@ def train(config):
         save_summaries_steps=config.save_summaries_steps,
         log_step_count_steps=config.save_summaries_steps,
         stop_grace_period_secs=2,
-        config=(cluster.session_config() if cluster else
-                tf.compat.v1.ConfigProto(allow_soft_placement=True))
+        config=precision_lib.session_config(chosen, (
+            cluster.session_config() if cluster else
+            tf.compat.v1.ConfigProto(allow_soft_placement=True)))
     ) as session:
       start_step = step = _read_step(session, ops)
       loss, started = float('nan'), time.time()
@@ -420,7 +435,7 @@ def train(config):
       loss=float(loss),
       images_per_second=float((step - start_step) * config.batch_size /
                               elapsed),
-      skipped=dict(source.skipped))
+      skipped=dict(source.skipped), precision=chosen.name)
 
 
 class _Progress(object):

@@ -11,11 +11,14 @@ listed at the end with the reason (exit code 1 if there were any).
 import os
 import sys
 
+from slim_resnet import precision
+
 HELP = 'top-k labels for image files'
 
 
 def add_model_arguments(parser, batch_size):
-  """--checkpoint, --model, --num-classes, --batch-size, --device."""
+  """--checkpoint, --model, --num-classes, --batch-size, --device,
+  --precision, --precision-strict."""
   parser.add_argument('--checkpoint', default=None,
                       help='manifest name or checkpoint path (default: the '
                       'shipped digits checkpoint)')
@@ -25,6 +28,7 @@ def add_model_arguments(parser, batch_size):
   parser.add_argument('--num-classes', type=int, default=None)
   parser.add_argument('--batch-size', type=int, default=batch_size)
   parser.add_argument('--device', default=None, help='e.g. /GPU:0')
+  precision.add_arguments(parser)
 
 
 def add_arguments(parser):
@@ -44,14 +48,21 @@ def model_overrides(args):
   return overrides
 
 
+def precision_options(args):
+  """FeatureExtractor's precision keywords from --precision(-strict)."""
+  return dict(precision=args.precision,
+              precision_strict=args.precision_strict)
+
+
 def run(args):
   from slim_resnet import images as images_lib  # pylint: disable=g-import-not-at-top
   from slim_resnet import inference  # pylint: disable=g-import-not-at-top
   paths = images_lib.list_images(args.images)
   failures, rows = [], []
   with inference.Classifier(args.checkpoint, batch_size=args.batch_size,
-                            device=args.device,
+                            device=args.device, **precision_options(args),
                             **model_overrides(args)) as classifier:
+    print(classifier.precision.describe(), file=sys.stderr)
     for path, top, error in classifier.classify_files(paths, args.top_k):
       if error:
         failures.append((path, error))

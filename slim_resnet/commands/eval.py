@@ -15,6 +15,8 @@ checkpoint or one reaches --max-step. --output writes the results as JSON
 import json
 import math
 
+from slim_resnet import precision
+
 HELP = 'top-1 / top-5 / per-class accuracy of a checkpoint on a dataset'
 
 
@@ -40,6 +42,7 @@ def add_arguments(parser):
   parser.add_argument('--max-step', type=int, default=None,
                       help='--watch: stop after a checkpoint at this step')
   parser.add_argument('--device', default=None)
+  precision.add_arguments(parser)
   parser.add_argument('--no-progress', dest='progress', action='store_false')
 
 
@@ -47,6 +50,7 @@ def format_result(result):
   """A printable table of an EvalResult."""
   lines = ['checkpoint %s (step %s): %d images' % (
       result.checkpoint_path, result.global_step, result.num_examples),
+           '  precision %s' % result.precision,
            '  top-1     %.4f' % result.top1,
            '  top-%d     %.4f' % (result.top_k, result.top5),
            '  loss      %.4f' % result.loss,
@@ -70,7 +74,8 @@ def run(args):
                  validation_fraction=args.validation_fraction, seed=args.seed,
                  labels_offset=args.labels_offset,
                  restore_moving_averages=args.moving_averages,
-                 device=args.device)
+                 device=args.device, precision=args.precision,
+                 precision_strict=args.precision_strict)
   if not args.watch:
     result = evaluation.evaluate(args.checkpoint, args.dataset,
                                  progress=args.progress, **options)

@@ -12,6 +12,8 @@ export.json, model_spec.json and labels.txt. Both forms are run next to the
 checkpoint's session graph before DIR is written; they must agree within 1e-4.
 """
 
+from slim_resnet import precision
+
 HELP = 'export a frozen GraphDef and a SavedModel (serving signature)'
 
 
@@ -30,6 +32,7 @@ def add_arguments(parser):
                       help='fold batch norm into the conv weights and biases')
   parser.add_argument('--formats', default='frozen,saved_model')
   parser.add_argument('--overwrite', action='store_true')
+  precision.add_arguments(parser)
 
 
 def run(args):
@@ -39,7 +42,8 @@ def run(args):
       end_points=[k for k in args.end_points.split(',') if k],
       fold_batch_norms=args.fold_batch_norms,
       formats=[f for f in args.formats.split(',') if f],
-      overwrite=args.overwrite)
+      overwrite=args.overwrite, precision=args.precision,
+      precision_strict=args.precision_strict)
   print('exported to %s' % result.export_dir)
   for path in (result.frozen_graph, result.saved_model):
     if path:
@@ -49,4 +53,7 @@ def run(args):
     print('output %-20s %s' % (key, name))
   print('matches the session graph (max |diff|: %s)' % ', '.join(
       '%s %.2g' % item for item in result.max_abs_diff.items()))
+  print('precision %s%s' % (result.precision, '' if result.precision ==
+                            'float32' else ' (run it with that precision\'s '
+                            'session config; see export.json)'))
   return 0

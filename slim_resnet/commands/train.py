@@ -50,6 +50,10 @@ _HELP = {
     'ps_idle_timeout': 'a ps task stops this many seconds after the first '
                        'worker is done',
     'step_timeout': 'in a cluster: a step waiting longer stops with an error',
+    'precision': 'float32, bfloat16 (mixed precision: bf16 compute, float32 '
+                 'variables, loss and checkpoints), float16 (GPU) or auto',
+    'precision_strict': 'fail instead of falling back to float32 when the '
+                        'precision is not supported here',
 }
 _REQUIRED = ('train_dir', 'dataset')
 
