@@ -81,3 +81,30 @@ def test_export_bf16_records_it_and_saved_model_runs(tmp_path):
     tf.compat.v1.saved_model.loader.load(sess, ['serve'], result.saved_model)
     logits = sess.run('logits:0', {'images:0': batch})
   assert logits.shape == (2, 10) and np.all(np.isfinite(logits))
+
+
+@needs_bf16
+def test_bf16_training_checkpoint_is_float32_and_restores_into_fp32(tmp_path):
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  from slim_resnet import inference  # pylint: disable=g-import-not-at-top
+  from slim_resnet import training  # pylint: disable=g-import-not-at-top
+  import digitsutil  # pylint: disable=g-import-not-at-top
+  data = tmp_path / 'digits'
+  digitsutil.write_folder(data, per_class=4)
+  result = training.train(training.TrainConfig(
+      train_dir=str(tmp_path / 'run'), dataset=str(data),
+      checkpoint='digits_resnet_v1_18',
+      checkpoint_exclude_scopes=['resnet_v1_18/logits'], batch_size=2,
+      max_steps=3, save_checkpoint_steps=3, progress=False,
+      precision='bfloat16', precision_strict=True))
+  assert result.precision == 'bfloat16'
+  reader = tf.compat.v1.train.NewCheckpointReader(result.checkpoint_path)
+  dtypes = reader.get_variable_to_dtype_map()
+  weights = [n for n in dtypes if n.endswith('weights')]
+  assert weights and all(dtypes[n] == tf.float32 for n in dtypes
+                         if n != 'global_step'), dtypes
+  with inference.Classifier(str(tmp_path / 'run'),
+                            precision='float32') as classifier:
+    assert classifier.precision.name == 'float32'
+    (top,) = classifier.classify(np.zeros([1, 32, 32, 3], np.uint8), top_k=1)
+    assert np.isfinite(top[0][1])
