@@ -2,6 +2,7 @@
 
     python scripts/benchmark.py [--quick] [--models a,b] [--batch-sizes 1,16]
         [--image-size 224] [--iterations 20] [--device /CPU:0] [--json OUT]
+        [--precision float32,bfloat16] [--repeats 1]
 
 Rows (each where installed): our resnet_v1_50 / resnet_v2_50 graphs under the
 default arg_scope; our optimized inference graph (batch norm folded into the
@@ -9,9 +10,23 @@ convolutions: the net built with use_batch_norm=False, as
 slim_resnet.optimize.restore_folded loads it); tf-slim's reference nets
 (tf_slim.nets); Keras 3 `keras.applications.ResNet50(weights=None)` and
 tf_keras's. `--models slim_resnet_v1_50_frozen` adds the frozen-GraphDef
-export path (optimize.optimized_graph_def), measured in a fresh process. Each row runs in
-its own process, so that peak memory (RSS) is its own. Same random inputs
+export path (optimize.optimized_graph_def), measured in a fresh process
+that loads only the file (optimize.InferenceSession.from_file). Each row runs
+in its own process, so that peak memory (RSS) is its own. Same random inputs
 [batch, size, size, 3] float32 for all; warm-up runs, then timed ones.
+
+--precision float32,bfloat16 adds the bf16 rows (slim_resnet.precision:
+grappler's auto_mixed_precision_onednn_bfloat16 rewrite): our session graph
+(variables cast to bf16 on every run; its training step is bf16 mixed
+precision, float32 variables and loss), the frozen folded graph (weights
+folded to bf16 constants once) next to its float32 twin, and Keras 3 under the
+'mixed_bfloat16' policy. Each bf16 row also reports, on the same random
+weights and the same inputs (the largest batch), its logits against the same
+model in float32, computed in the same process after the timings and the
+memory: max and mean |logit difference|, the max relative to max |logit|, and
+the top-1 agreement (Keras: the logs of its softmax outputs, which are the
+logits up to a constant per image). Random weights are a harsher test than trained ones
+(near-tied logits); eval --precision bfloat16 gives top-1 on real data.
 
 Columns: images/s of inference at each batch size; images/s of a training
 step at the largest batch size (forward + backward + momentum update, batch
@@ -20,9 +35,12 @@ Every figure is also printed as a ratio to the tf-slim reference of the same
 version measured in the same run.
 
 GFLOP/img is TensorFlow's count for our graph (2 FLOPs per multiply-add).
-The machine's peak is estimated as cores x clock (from /proc/cpuinfo) x 32
-FP32 FLOPs per cycle (two 256-bit FMA units: 2 x 8 lanes x 2), the AVX2/FMA
-figure for the x86 cores this runs on; 'of peak' is achieved GFLOP/s over it.
+The machine's peak is estimated from the CPU flags of /proc/cpuinfo as cores
+x clock x FLOPs per cycle: float32 with avx512f 2 FMA units x 16 lanes x 2 =
+64 (AVX2+FMA: 2 x 8 x 2 = 32); bfloat16 with avx512_bf16 twice the avx512
+float32 figure (VDPBF16PS: 32 bf16 pairs per instruction), 128; with
+amx_bf16, 1024 (one AMX tile multiply per cycle; a nominal figure). 'of peak'
+is achieved GFLOP/s over the peak of the row's precision.
 """
 import argparse
 import json
@@ -36,7 +54,7 @@ import time
 import numpy as np
 
 ROWS = {
-    # name: (kind, version)
+    # name: (kind, version[, precision])
     'slim_resnet_v1_50': ('ours', 'v1'),
     'slim_resnet_v1_50_optimized': ('folded', 'v1'),
     'tf_slim_v1_50': ('reference', 'v1'),
@@ -45,11 +63,29 @@ ROWS = {
     'tf_slim_v2_50': ('reference', 'v2'),
     'keras3_ResNet50': ('keras3', 'v1'),
     'tf_keras_ResNet50': ('tf_keras', 'v1'),
-    # Not measured by default (--models): the frozen GraphDef export path.
+    # Not measured by default (--models, or --precision with bfloat16): the
+    # frozen GraphDef export path (batch norm folded).
     'slim_resnet_v1_50_frozen': ('frozen', 'v1'),
+    # --precision bfloat16: grappler's bf16 rewrite. The session graph casts
+    # its variables to bf16 on every run; the frozen graph's constant weights
+    # are folded to bf16 once. Keras 3 under its 'mixed_bfloat16' policy.
+    'slim_resnet_v1_50_bf16': ('ours', 'v1', 'bfloat16'),
+    'slim_resnet_v1_50_frozen_bf16': ('frozen', 'v1', 'bfloat16'),
+    'keras3_ResNet50_bf16': ('keras3', 'v1', 'bfloat16'),
 }
-DEFAULT_ROWS = [name for name, (kind, _) in ROWS.items() if kind != 'frozen']
+DEFAULT_ROWS = [name for name, spec in ROWS.items()
+                if spec[0] != 'frozen' and len(spec) == 2]
+PRECISION_ROWS = {
+    'bfloat16': ['slim_resnet_v1_50_frozen', 'slim_resnet_v1_50_bf16',
+                 'slim_resnet_v1_50_frozen_bf16', 'keras3_ResNet50_bf16'],
+}
 REFERENCE = {'v1': 'tf_slim_v1_50', 'v2': 'tf_slim_v2_50'}
+AGREEMENT = ('max_abs_logit_diff', 'mean_abs_logit_diff', 'rel_logit_diff',
+             'top1_agreement')
+
+
+def row_precision(name):
+  return (ROWS[name][2:] or ('float32',))[0]
 METRICS = ('build_s', 'restore_s', 'peak_rss_mb')  # lower is better
 
 
@@ -64,6 +100,19 @@ def _timed_rate(fn, batch, warmup, iterations):
 
 
 def _peak_rss_mb():
+  """This process's peak RSS in MB: VmHWM of /proc/self/status.
+
+  Not getrusage's ru_maxrss: Linux carries that over exec from the process
+  that forked us (a worker spawning the frozen-graph process would pass on
+  its own peak, graph and all).
+  """
+  try:
+    with open('/proc/self/status') as f:
+      for line in f:
+        if line.startswith('VmHWM:'):
+          return float(line.split()[1]) / 1024.0
+  except OSError:
+    pass
   return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
@@ -94,6 +143,30 @@ def _slim_builder(kind, version):
   return module, fn, kwargs
 
 
+def _session_config(precision):
+  from slim_resnet import precision as precision_lib  # pylint: disable=g-import-not-at-top
+  return precision_lib.session_config(precision)
+
+
+def _agreement(logits, reference):
+  """Accuracy columns of lowered-precision logits against float32 ones."""
+  logits = np.asarray(logits, np.float64)
+  reference = np.asarray(reference, np.float64)
+  diff = np.abs(logits - reference)
+  return {'max_abs_logit_diff': float(diff.max()),
+          'mean_abs_logit_diff': float(diff.mean()),
+          'rel_logit_diff': float(diff.max() / max(np.abs(reference).max(),
+                                                   1e-12)),
+          'top1_agreement': float(np.mean(
+              logits.argmax(1) == reference.argmax(1)))}
+
+
+def _agreement_inputs(args):
+  return np.random.RandomState(2).uniform(
+      -1, 1, [max(args.batch_sizes), args.image_size, args.image_size, 3]
+  ).astype(np.float32)
+
+
 def _build_slim(kind, version, image_size, is_training, device):
   """Builds a slim graph; kind 'folded' has no conv batch norms (optimize)."""
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
@@ -111,22 +184,28 @@ def _build_slim(kind, version, image_size, is_training, device):
   return graph, images, logits, time.perf_counter() - start
 
 
-def run_slim_row(kind, version, args):
+def run_slim_row(kind, version, args, precision='float32'):
   """Measures a slim graph (ours, optimized, or the reference)."""
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   from slim_resnet import optimize  # pylint: disable=g-import-not-at-top
   result = {}
   graph, images, logits, result['build_s'] = _build_slim(
       kind, version, args.image_size, False, args.device)
+  tmp = tempfile.TemporaryDirectory()
   with graph.as_default():
     saver = tf.compat.v1.train.Saver()
-    sess = tf.compat.v1.Session(graph=graph)
-    sess.run(tf.compat.v1.global_variables_initializer())
-    with tempfile.TemporaryDirectory() as tmp:
-      path = saver.save(sess, os.path.join(tmp, 'model.ckpt'))
-      start = time.perf_counter()
-      saver.restore(sess, path)
-      result['restore_s'] = time.perf_counter() - start
+    init = tf.compat.v1.Session(graph=graph)
+    init.run(tf.compat.v1.global_variables_initializer())
+    path = saver.save(init, os.path.join(tmp.name, 'model.ckpt'))
+    if kind == 'frozen':
+      sess = init
+    else:
+      init.close()
+      sess = tf.compat.v1.Session(graph=graph,
+                                  config=_session_config(precision))
+    start = time.perf_counter()
+    saver.restore(sess, path)
+    result['restore_s'] = time.perf_counter() - start
   if kind == 'frozen':
     # Freeze and fold here; measure inference in a fresh process that only
     # loads the frozen graph, as a serving process would.
@@ -135,33 +214,47 @@ def run_slim_row(kind, version, args):
       graph_def = optimize.optimized_graph_def(sess, 'images', ['logits'])
     result['optimize_s'] = time.perf_counter() - start
     sess.close()
-    with tempfile.TemporaryDirectory() as tmp:
-      frozen = os.path.join(tmp, 'frozen.pb')
-      with open(frozen, 'wb') as f:
-        f.write(graph_def.SerializeToString())
-      result.update(_run_worker(args.worker, args, ['--frozen', frozen]))
+    frozen = os.path.join(tmp.name, 'frozen.pb')
+    with open(frozen, 'wb') as f:
+      f.write(graph_def.SerializeToString())
+    del graph_def, graph
+    result.update(_run_worker(args.worker, args, ['--frozen', frozen]))
+    tmp.cleanup()
     return result
   result.update(_inference_rates(lambda x: sess.run(logits, {images: x}),
                                  args))
+  if precision != 'float32':
+    x = _agreement_inputs(args)
+    lowered = sess.run(logits, {images: x})
+    with tf.compat.v1.Session(graph=graph) as fp32:
+      saver.restore(fp32, path)
+      result.update(_agreement(lowered, fp32.run(logits, {images: x})))
+  sess.close()
+  tmp.cleanup()
   if kind == 'ours' or kind == 'reference':
     result['train_b%d' % max(args.batch_sizes)] = _slim_train_rate(
-        kind, version, args)
+        kind, version, args, precision)
   return result
 
 
-def run_frozen_row(args):
+def run_frozen_row(args, precision='float32'):
   """Inference rates and peak memory of a frozen GraphDef file."""
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
   from slim_resnet import optimize  # pylint: disable=g-import-not-at-top
-  graph_def = tf.compat.v1.GraphDef()
-  with open(args.frozen, 'rb') as f:
-    graph_def.ParseFromString(f.read())
-  with optimize.InferenceSession(graph_def, 'images', ['logits'],
-                                 device=args.device) as run:
-    return _inference_rates(run, args)
+  with optimize.InferenceSession.from_file(
+      args.frozen, 'images', ['logits'], device=args.device,
+      precision=precision, strict=True) as run:
+    result = _inference_rates(run, args)
+    if precision != 'float32':
+      x = _agreement_inputs(args)
+      lowered, = run(x)
+  if precision != 'float32':
+    with optimize.InferenceSession.from_file(
+        args.frozen, 'images', ['logits'], device=args.device) as fp32:
+      result.update(_agreement(lowered, fp32(x)[0]))
+  return result
 
 
-def _slim_train_rate(kind, version, args):
+def _slim_train_rate(kind, version, args, precision='float32'):
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   graph, images, logits, _ = _build_slim(kind, version, args.image_size, True,
                                          args.device)
@@ -174,7 +267,8 @@ def _slim_train_rate(kind, version, args):
       train_op = tf.compat.v1.train.MomentumOptimizer(0.01, 0.9).minimize(
           tf.compat.v1.losses.get_total_loss())
     init = tf.compat.v1.global_variables_initializer()
-  with tf.compat.v1.Session(graph=graph) as sess:
+  with tf.compat.v1.Session(graph=graph,
+                            config=_session_config(precision)) as sess:
     sess.run(init)
     feed = {images: np.random.RandomState(1).uniform(
         -1, 1, [batch, args.image_size, args.image_size, 3]),
@@ -183,13 +277,15 @@ def _slim_train_rate(kind, version, args):
                        args.iterations)
 
 
-def run_keras_row(kind, args):
+def run_keras_row(kind, args, precision='float32'):
   """Measures keras.applications.ResNet50 (Keras 3 or tf_keras)."""
   if kind == 'tf_keras':
     import tf_keras as keras  # pylint: disable=g-import-not-at-top
   else:
     import keras  # pylint: disable=g-import-not-at-top
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  if precision == 'bfloat16':
+    keras.mixed_precision.set_global_policy('mixed_bfloat16')
   result = {}
   with tf.device(args.device or '/CPU:0' if not tf.config.list_physical_devices(
       'GPU') else args.device or '/GPU:0'):
@@ -212,6 +308,19 @@ def run_keras_row(kind, args):
       result['infer_b%d' % batch] = _timed_rate(
           lambda: infer(x).numpy(), batch, args.warmup, args.iterations)
     result['peak_rss_mb'] = _peak_rss_mb()
+    if precision != 'float32':
+      keras.mixed_precision.set_global_policy('float32')
+      fp32 = keras.applications.ResNet50(
+          weights=None, input_shape=(args.image_size, args.image_size, 3))
+      fp32.set_weights(model.get_weights())
+      x = _agreement_inputs(args)
+      # Its outputs are softmax probabilities: compare their logs (the
+      # logits up to a constant per image).
+      log = lambda p: np.log(np.maximum(np.asarray(p, np.float64), 1e-30))
+      result.update(_agreement(log(model(x, training=False)),
+                               log(fp32(x, training=False))))
+      del fp32
+      keras.mixed_precision.set_global_policy('mixed_bfloat16')
     batch = max(args.batch_sizes)
     model.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9),
                   loss='sparse_categorical_crossentropy', jit_compile=False)
@@ -225,12 +334,13 @@ def run_keras_row(kind, args):
 
 
 def run_row(name, args):
-  kind, version = ROWS[name]
+  kind, version = ROWS[name][:2]
+  precision = row_precision(name)
   if args.frozen:
-    return run_frozen_row(args)
+    return run_frozen_row(args, precision)
   if kind in ('keras3', 'tf_keras'):
-    return run_keras_row(kind, args)
-  return run_slim_row(kind, version, args)
+    return run_keras_row(kind, args, precision)
+  return run_slim_row(kind, version, args, precision)
 
 
 # The parent: one subprocess per row, then the table.
@@ -269,16 +379,30 @@ def gflops_per_image(version, image_size):
   return totals.flops / 1e9
 
 
+def flops_per_cycle(flags):
+  """{precision: FLOPs per cycle per core} from the CPU flags (a set)."""
+  fp32 = 64 if 'avx512f' in flags else 32 if 'fma' in flags else 16
+  peaks = {'float32': fp32}
+  if 'amx_bf16' in flags:
+    peaks['bfloat16'] = 1024
+  elif 'avx512_bf16' in flags:
+    peaks['bfloat16'] = 2 * fp32
+  return peaks
+
+
 def machine_peak_gflops():
-  """cores x MHz x 32 FP32 FLOPs/cycle (AVX2 + FMA); None if unknown."""
+  """{precision: cores x MHz x FLOPs/cycle / 1e3}; {} if unknown."""
+  from slim_resnet import precision as precision_lib  # pylint: disable=g-import-not-at-top
   try:
     with open('/proc/cpuinfo') as f:
       mhz = [float(l.split(':')[1]) for l in f if l.startswith('cpu MHz')]
   except OSError:
-    return None
+    return {}
   if not mhz:
-    return None
-  return len(os.sched_getaffinity(0)) * max(mhz) * 32 / 1e3
+    return {}
+  cores = len(os.sched_getaffinity(0))
+  return {p: cores * max(mhz) * n / 1e3 for p, n in
+          flops_per_cycle(precision_lib.cpu_flags()).items()}
 
 
 def ratio(value, reference, lower_is_better):
@@ -293,6 +417,8 @@ def format_table(results, args):
              ['train_b%d' % max(args.batch_sizes), 'build_s', 'restore_s',
               'peak_rss_mb', 'gflops_per_s', 'of_peak'])
   lines = ['%-30s' % 'row' + ''.join('%13s' % c for c in columns)]
+  agreement = [(n, r) for n, r in results['rows'].items()
+               if 'top1_agreement' in r]
   for name, row in results['rows'].items():
     cells = []
     for c in columns:
@@ -307,10 +433,19 @@ def format_table(results, args):
     cells = ['%13s' % ('-' if row.get('ratio_' + c) is None else
                        '%.2fx' % row['ratio_' + c]) for c in columns[:-2]]
     lines.append('%-30s' % name + ''.join(cells))
+  if agreement:
+    lines.append('')
+    lines.append('lowered precision against the same weights in float32, on '
+                 'the same %d inputs' % max(args.batch_sizes))
+    lines.append('%-30s' % 'row' + ''.join('%20s' % c for c in AGREEMENT))
+    for name, row in agreement:
+      lines.append('%-30s' % name + ''.join(
+          '%20.4g' % row[c] for c in AGREEMENT))
   lines.append('')
   lines.append('GFLOP/img: %s; machine peak estimate: %s GFLOP/s' % (
       ', '.join('%s %.2f' % kv for kv in results['gflop_per_image'].items()),
-      '%.0f' % results['peak_gflops'] if results['peak_gflops'] else '?'))
+      ', '.join('%s %.0f' % kv for kv in results['peak_gflops'].items())
+      or '?'))
   return '\n'.join(lines)
 
 
@@ -323,6 +458,14 @@ def parse_args(argv):
   parser.add_argument('--iterations', type=int, default=20)
   parser.add_argument('--warmup', type=int, default=3)
   parser.add_argument('--device', default=None)
+  parser.add_argument('--precision', default='float32',
+                      help='comma-separated: float32 (the default rows), '
+                      'bfloat16 (adds %s)' % ', '.join(
+                          PRECISION_ROWS['bfloat16']))
+  parser.add_argument('--repeats', type=int, default=1,
+                      help='measure every row this many times, interleaved '
+                      '(row 1, row 2, ..., row 1, ...); figures are the '
+                      'median (a shared machine drifts)')
   parser.add_argument('--quick', action='store_true',
                       help='tiny sizes and few iterations, to check the '
                       'script runs (figures mean nothing)')
@@ -335,7 +478,17 @@ def parse_args(argv):
     args.batch_sizes, args.image_size = '1,2', 32
     args.iterations, args.warmup = 1, 1
   args.batch_sizes = [int(b) for b in str(args.batch_sizes).split(',')]
+  args.precision = [p for p in args.precision.split(',') if p]
+  bad = [p for p in args.precision if p not in ('float32', 'bfloat16')]
+  if bad:
+    parser.error('unknown precision %s; known: float32, bfloat16' % bad)
   args.models = [m for m in args.models.split(',') if m]
+  if args.models == DEFAULT_ROWS:  # Not given: the rows of the precisions.
+    if 'float32' not in args.precision:
+      args.models = [REFERENCE['v1']]
+    for p in args.precision:
+      args.models += [m for m in PRECISION_ROWS.get(p, [])
+                      if m not in args.models]
   unknown = [m for m in args.models if m not in ROWS]
   if unknown:
     parser.error('unknown rows %s; known: %s' % (unknown, ', '.join(ROWS)))
@@ -350,16 +503,32 @@ def main(argv=None):
     return 0
   results = {'settings': {k: getattr(args, k) for k in (
       'batch_sizes', 'image_size', 'iterations', 'warmup', 'device',
-      'quick')}, 'rows': {}, 'skipped': {}}
-  for name in args.models:
-    if not available(name):
-      results['skipped'][name] = 'not installed'
-      continue
-    print('measuring %s ...' % name, file=sys.stderr, flush=True)
-    try:
-      results['rows'][name] = _run_worker(name, args)
-    except RuntimeError as e:
-      results['skipped'][name] = str(e)
+      'quick', 'precision', 'repeats')}, 'rows': {}, 'skipped': {},
+             'load_average': os.getloadavg()}
+  from slim_resnet import precision as precision_lib  # pylint: disable=g-import-not-at-top
+  runs = {}
+  for repeat in range(args.repeats):
+    for name in args.models:
+      if name in results['skipped']:
+        continue
+      if row_precision(name) == 'bfloat16' and not (
+          precision_lib.cpu_bfloat16_support()):
+        results['skipped'][name] = precision_lib.resolve(
+            'bfloat16', quiet=True).reason
+        continue
+      if not available(name):
+        results['skipped'][name] = 'not installed'
+        continue
+      print('measuring %s (%d/%d) ...' % (name, repeat + 1, args.repeats),
+            file=sys.stderr, flush=True)
+      try:
+        runs.setdefault(name, []).append(_run_worker(name, args))
+      except RuntimeError as e:
+        results['skipped'][name] = str(e)
+  for name, measured in runs.items():
+    if name not in results['skipped']:
+      results['rows'][name] = {k: float(np.median([m[k] for m in measured]))
+                               for k in measured[0]}
   results['gflop_per_image'] = {
       v: gflops_per_image(v, args.image_size) for v in ('v1', 'v2')}
   results['peak_gflops'] = machine_peak_gflops()
@@ -367,10 +536,12 @@ def main(argv=None):
   for name, row in results['rows'].items():
     version = ROWS[name][1]
     reference = results['rows'].get(REFERENCE[version], {})
+    row['precision'] = row_precision(name)
     if row.get(big):
       row['gflops_per_s'] = row[big] * results['gflop_per_image'][version]
-      if results['peak_gflops']:
-        row['of_peak'] = row['gflops_per_s'] / results['peak_gflops']
+      if results['peak_gflops'].get(row['precision']):
+        row['of_peak'] = (row['gflops_per_s'] /
+                          results['peak_gflops'][row['precision']])
     for key, value in list(row.items()):
       if key.startswith(('infer_', 'train_')) or key in METRICS:
         row['ratio_' + key] = ratio(value, reference.get(key), key in METRICS)
@@ -379,6 +550,7 @@ def main(argv=None):
     json.dump(results, f, indent=2)
   os.replace(tmp, args.json)
   print(format_table(results, args))
+  print('load average at the start: %.2f %.2f %.2f' % results['load_average'])
   for name, why in results['skipped'].items():
     print('skipped %s: %s' % (name, why))
   print('wrote %s' % args.json)

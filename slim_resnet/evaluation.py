@@ -25,6 +25,7 @@ from slim_resnet.checkpoints import model_spec as model_spec_lib
 from slim_resnet.checkpoints import restorer
 from slim_resnet.data import datasets
 from slim_resnet import nets_factory
+from slim_resnet import precision as precision_lib
 import tensorflow as tf
 
 
@@ -42,6 +43,7 @@ class EvalResult(object):
     confusion: [num_classes, num_classes] counts, rows true, columns
       predicted.
     skipped: {path: reason} of undecodable images (not counted).
+    precision: The precision that ran (slim_resnet.precision).
   """
   checkpoint_path: str
   global_step: Optional[int]
@@ -54,6 +56,7 @@ class EvalResult(object):
   class_counts: Dict[str, int]
   confusion: List[List[int]]
   skipped: dict
+  precision: str = 'float32'
 
   def as_dict(self):
     return dataclasses.asdict(self)
@@ -109,10 +112,11 @@ class _EvalGraph(object):
   """One pass over a split: the network's logits and the labels."""
 
   def __init__(self, spec, source, batch_size, device, max_num_batches=None,
-               use_grayscale=False, num_threads=None):
+               use_grayscale=False, num_threads=None, precision='float32'):
     self._checkpoint_background = spec.checkpoint_background
     self.source = source
     self.max_num_batches = max_num_batches
+    self.precision = precision
     self._init_fn = None
     self.graph = tf.Graph()
     with self.graph.as_default():
@@ -133,7 +137,9 @@ class _EvalGraph(object):
       self.logits = tf.reshape(logits, [-1, spec.num_classes])
       self.session = tf.compat.v1.Session(
           graph=self.graph,
-          config=tf.compat.v1.ConfigProto(allow_soft_placement=True))
+          config=precision_lib.session_config(
+              precision,
+              tf.compat.v1.ConfigProto(allow_soft_placement=True)))
 
   def run(self, checkpoint_path, restore_moving_averages, progress):
     if self._init_fn is None:  # Planned once; watch() restores many.
@@ -188,7 +194,8 @@ def evaluate(checkpoint, dataset, split='validation', batch_size=32,
              validation_fraction=0.2, seed=0, labels_offset=0,
              restore_moving_averages=False, progress=True, device=None,
              max_num_batches=None, use_grayscale=False,
-             num_preprocessing_threads=None, **overrides):
+             num_preprocessing_threads=None, precision='float32',
+             precision_strict=False, **overrides):
   """Evaluates one checkpoint on one split of a dataset.
 
   Args:
@@ -206,6 +213,9 @@ def evaluate(checkpoint, dataset, split='validation', batch_size=32,
       --max_num_batches); None: the whole split.
     use_grayscale: Images made gray first (research/slim's --use_grayscale).
     num_preprocessing_threads: Images decoded and preprocessed in parallel.
+    precision: 'float32', 'bfloat16', 'float16' or 'auto' (grappler's
+      mixed-precision rewrite; variables stay float32); precision_strict:
+      raise instead of falling back (slim_resnet.precision).
     **overrides: ModelSpec fields (model, num_classes, image_size,
       preprocessing, ...).
 
@@ -219,8 +229,10 @@ def evaluate(checkpoint, dataset, split='validation', batch_size=32,
   """
   spec, source = _open(checkpoint, dataset, split, validation_fraction, seed,
                        labels_offset, overrides)
+  chosen = precision_lib.resolve(precision, precision_strict,
+                                 batch_size=batch_size, device=device)
   graph = _EvalGraph(spec, source, batch_size, device, max_num_batches,
-                     use_grayscale, num_preprocessing_threads)
+                     use_grayscale, num_preprocessing_threads, chosen)
   try:
     return _result(graph, spec.checkpoint_path, source,
                    restore_moving_averages, progress)
@@ -235,6 +247,7 @@ def _result(graph, checkpoint_path, source, restore_moving_averages,
   return EvalResult(checkpoint_path=checkpoint_path,
                     global_step=_checkpoint_step(checkpoint_path),
                     skipped=dict(source.skipped),
+                    precision=graph.precision.name,
                     **metrics_from_logits(logits, labels, source.class_names))
 
 
@@ -255,14 +268,16 @@ def watch(train_dir, dataset, timeout=None, min_interval_secs=1,
           validation_fraction=0.2, seed=0, labels_offset=0,
           restore_moving_averages=False, progress=False, device=None,
           max_num_batches=None, use_grayscale=False,
-          num_preprocessing_threads=None, eval_dir=None, **overrides):
+          num_preprocessing_threads=None, eval_dir=None, precision='float32',
+          precision_strict=False, **overrides):
   """Evaluates each new checkpoint of a training directory as it appears.
 
   Args:
     train_dir: The directory train() writes.
     dataset, split, batch_size, validation_fraction, seed, labels_offset,
       restore_moving_averages, progress, device, max_num_batches,
-      use_grayscale, num_preprocessing_threads, overrides: As evaluate().
+      use_grayscale, num_preprocessing_threads, precision, precision_strict,
+      overrides: As evaluate().
     eval_dir: Where the summaries go (default <train_dir>/eval).
     timeout: Stop after this many seconds without a new checkpoint (None:
       wait forever).
@@ -280,7 +295,10 @@ def watch(train_dir, dataset, timeout=None, min_interval_secs=1,
         spec, source = _open(train_dir, dataset, split, validation_fraction,
                              seed, labels_offset, overrides)
         graph = _EvalGraph(spec, source, batch_size, device, max_num_batches,
-                           use_grayscale, num_preprocessing_threads)
+                           use_grayscale, num_preprocessing_threads,
+                           precision_lib.resolve(precision, precision_strict,
+                                                 batch_size=batch_size,
+                                                 device=device))
       result = _result(graph, path, source, restore_moving_averages, progress)
       write_summaries(result, eval_dir or os.path.join(train_dir, 'eval'))
       yield result

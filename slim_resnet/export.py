@@ -22,6 +22,18 @@ Before anything is moved into place, both exported forms are run on a test
 batch next to the checkpoint's own session graph; they must agree within
 atol=rtol=1e-4, or ExportError. Everything is written to a temporary
 directory and renamed into export_dir.
+
+precision='bfloat16' (or 'float16' on a GPU, 'auto'; slim_resnet.precision):
+the files keep float32 weights and float32 inputs/outputs, and the precision
+is carried by the session config that runs them: grappler's
+auto_mixed_precision_onednn_bfloat16 rewrite, which in the frozen graph casts
+the constant weights to bf16 once, when the session first runs. export.json
+records it ('precision', 'session_config' as a text ConfigProto); run the
+frozen graph with optimize.InferenceSession(..., precision='bfloat16') and the
+SavedModel in a Session with precision.session_config('bfloat16'). The check
+then runs both forms in that precision against the float32 session graph: the
+float outputs must be within BF16_TOLERANCE of the largest |logit| (classes
+are compared and their agreement recorded, not required).
 """
 import dataclasses
 import io
@@ -37,6 +49,7 @@ import tf_slim as slim
 from slim_resnet import errors
 from slim_resnet import nets_factory
 from slim_resnet import optimize
+from slim_resnet import precision as precision_lib
 from slim_resnet.checkpoints import model_spec as model_spec_lib
 from slim_resnet.checkpoints import restorer
 import tensorflow as tf
@@ -46,6 +59,7 @@ FROZEN_GRAPH = 'frozen_graph.pb'
 SAVED_MODEL = 'saved_model'
 EXPORT_INFO = 'export.json'
 TOLERANCE = 1e-4
+BF16_TOLERANCE = 0.05  # Of max |output|; bf16 keeps 8 bits of mantissa.
 
 
 class ExportError(errors.UserError):
@@ -63,6 +77,9 @@ class ExportResult(object):
     input_name: The input tensor name, e.g. 'images:0'.
     outputs: {output key: tensor name}.
     max_abs_diff: {format: largest |exported - session| over the outputs}.
+    precision: The precision the export was checked in (what runs).
+    class_agreement: {format: fraction of 'classes' equal to the float32
+      session's}, with a lowered precision.
   """
   export_dir: str
   frozen_graph: Optional[str]
@@ -71,6 +88,8 @@ class ExportResult(object):
   outputs: Dict[str, str]
   max_abs_diff: Dict[str, float]
   end_points: List[str] = dataclasses.field(default_factory=list)
+  precision: str = 'float32'
+  class_agreement: Dict[str, float] = dataclasses.field(default_factory=dict)
 
 
 def _preprocessed_images(spec, input_type, batch_size=None):
@@ -197,20 +216,23 @@ def _write_saved_model(session, directory):
   builder.save()
 
 
-def _run_frozen(path, input_name, outputs, batch):
+def _run_frozen(path, input_name, outputs, batch, precision='float32'):
   """Runs the written frozen graph as users would (optimize.InferenceSession)."""
   graph_def = tf.compat.v1.GraphDef()
   with open(path, 'rb') as f:
     graph_def.ParseFromString(f.read())
   op_name = lambda tensor_name: tensor_name.rsplit(':', 1)[0]
   with optimize.InferenceSession(graph_def, op_name(input_name),
-                                 [op_name(n) for n in outputs.values()]) as run:
+                                 [op_name(n) for n in outputs.values()],
+                                 precision=precision) as run:
     return dict(zip(outputs, run(batch)))
 
 
-def _run_saved_model(path, batch):
+def _run_saved_model(path, batch, precision='float32'):
   with tf.Graph().as_default() as graph:
-    with tf.compat.v1.Session(graph=graph) as session:
+    with tf.compat.v1.Session(
+        graph=graph,
+        config=precision_lib.session_config(precision)) as session:
       meta = tf.compat.v1.saved_model.loader.load(
           session, [tf.compat.v1.saved_model.tag_constants.SERVING], path)
       signature = meta.signature_def['serving_default']
@@ -221,7 +243,16 @@ def _run_saved_model(path, batch):
           {graph.get_tensor_by_name(input_info.name): batch})
 
 
-def _max_abs_diff(expected, found, where):
+def _max_abs_diff(expected, found, where, precision=None, agreement=None,
+                  key=None):
+  """Largest |found - expected| over float outputs; raises ExportError.
+
+  With a lowered precision (precision.lowered), float outputs must be within
+  BF16_TOLERANCE x max |expected| and integer outputs are not required to
+  match: their agreement goes into `agreement` (a dict, by `key`).
+  """
+  if precision is not None and precision.lowered:
+    return _lowered_diff(expected, found, where, agreement, key)
   worst = 0.0
   for key, value in expected.items():
     if key not in found:
@@ -241,9 +272,33 @@ def _max_abs_diff(expected, found, where):
   return worst
 
 
+def _lowered_diff(expected, found, where, agreement, agreement_key):
+  worst = 0.0
+  for key, value in expected.items():
+    if key not in found:
+      raise ExportError('%s lacks the output %r' % (where, key))
+    got = np.asarray(found[key])
+    if value.dtype.kind in 'iu':
+      if agreement is not None and value.size:
+        agreement[agreement_key] = float(np.mean(got == value))
+      continue
+    if not value.size:
+      continue
+    diff = float(np.max(np.abs(got.astype(np.float64) - value)))
+    scale = max(float(np.max(np.abs(value))), 1e-6)
+    if not np.all(np.isfinite(got)) or diff > BF16_TOLERANCE * scale:
+      raise ExportError(
+          '%s: output %r differs from the float32 session graph by up to '
+          '%.3g, more than %g of its scale %.3g' % (
+              where, key, diff, BF16_TOLERANCE, scale))
+    worst = max(worst, diff)
+  return worst
+
+
 def export_model(checkpoint, export_dir, input_type='images', end_points=(),
                  fold_batch_norms=False, formats=('frozen', 'saved_model'),
-                 overwrite=False, batch_size=None, **overrides):
+                 overwrite=False, batch_size=None, precision='float32',
+                 precision_strict=False, **overrides):
   """Exports a checkpoint's inference graph, checked against the session.
 
   Args:
@@ -259,6 +314,10 @@ def export_model(checkpoint, export_dir, input_type='images', end_points=(),
       complete and checked).
     batch_size: A fixed batch dimension of the input (research/slim's
       export --batch_size); None: any batch size.
+    precision: 'float32', 'bfloat16', 'float16' or 'auto': the precision
+      the export is checked and meant to run in (see the module docstring;
+      export.json records it). precision_strict: raise instead of falling
+      back to float32 where it is not supported.
     **overrides: ModelSpec fields (model, num_classes, image_size, ...).
 
   Returns:
@@ -281,6 +340,7 @@ def export_model(checkpoint, export_dir, input_type='images', end_points=(),
                       '--overwrite (overwrite=True)'
                       % export_dir)
   spec = model_spec_lib.resolve_model(checkpoint, **overrides)
+  chosen = precision_lib.resolve(precision, precision_strict, cast_once=True)
   end_points = list(end_points)
   parent = os.path.dirname(export_dir)
   os.makedirs(parent, exist_ok=True)
@@ -289,7 +349,7 @@ def export_model(checkpoint, export_dir, input_type='images', end_points=(),
   os.chmod(work, _directory_mode())  # mkdtemp makes it 0700.
   try:
     result = _export_into(work, spec, input_type, end_points,
-                          fold_batch_norms, formats, batch_size)
+                          fold_batch_norms, formats, chosen, batch_size)
     _move_into_place(work, export_dir)
   except BaseException:
     shutil.rmtree(work, ignore_errors=True)
@@ -310,7 +370,7 @@ def _directory_mode():
 
 
 def _export_into(work, spec, input_type, end_points, fold_batch_norms,
-                 formats, batch_size=None):
+                 formats, chosen, batch_size=None):
   """Writes and checks the export in `work`; returns an ExportResult."""
   reference = _Session(spec, input_type, end_points, fold_batch_norms=False,
                        batch_size=batch_size)
@@ -324,7 +384,7 @@ def _export_into(work, spec, input_type, end_points, fold_batch_norms,
     result = ExportResult(export_dir=work, frozen_graph=None,
                           saved_model=None, input_name=exported.inputs.name,
                           outputs=names, max_abs_diff={},
-                          end_points=end_points)
+                          end_points=end_points, precision=chosen.name)
     if 'frozen' in formats:
       result.frozen_graph = os.path.join(work, FROZEN_GRAPH)
       frozen = optimize.freeze_graph_def(
@@ -333,13 +393,14 @@ def _export_into(work, spec, input_type, end_points, fold_batch_norms,
         f.write(frozen.SerializeToString())
       result.max_abs_diff['frozen'] = _max_abs_diff(
           expected, _run_frozen(result.frozen_graph, result.input_name, names,
-                                batch), 'the frozen graph')
+                                batch, chosen), 'the frozen graph', chosen,
+          result.class_agreement, 'frozen')
     if 'saved_model' in formats:
       result.saved_model = os.path.join(work, SAVED_MODEL)
       _write_saved_model(exported, result.saved_model)
       result.max_abs_diff['saved_model'] = _max_abs_diff(
-          expected, _run_saved_model(result.saved_model, batch),
-          'the SavedModel')
+          expected, _run_saved_model(result.saved_model, batch, chosen),
+          'the SavedModel', chosen, result.class_agreement, 'saved_model')
   finally:
     reference.close()
     if exported is not reference:
@@ -352,7 +413,12 @@ def _export_into(work, spec, input_type, end_points, fold_batch_norms,
               model=spec.model, num_classes=spec.num_classes,
               image_size=spec.image_size, checkpoint=spec.checkpoint_path,
               preprocessing=spec.preprocessing,
-              assumed=list(spec.assumed), tolerance=TOLERANCE)
+              assumed=list(spec.assumed),
+              tolerance=(BF16_TOLERANCE if chosen.lowered else TOLERANCE),
+              tolerance_relative_to_scale=chosen.lowered,
+              precision=chosen.name, precision_requested=chosen.requested,
+              precision_reason=chosen.reason,
+              session_config=str(precision_lib.session_config(chosen)))
   with open(os.path.join(work, EXPORT_INFO), 'w', encoding='utf-8') as f:
     json.dump(info, f, indent=2, sort_keys=True)
   return result

@@ -19,6 +19,7 @@ import numpy as np
 from slim_resnet import errors
 from slim_resnet import images as images_lib
 from slim_resnet import nets_factory
+from slim_resnet import precision as precision_lib
 from slim_resnet.checkpoints import model_spec as model_spec_lib
 from slim_resnet.checkpoints import restorer as restore_lib
 import tensorflow as tf
@@ -44,6 +45,13 @@ class FeatureExtractor(object):
     device: A TensorFlow device for the network, e.g. '/GPU:0'; None lets
       TensorFlow place it.
     session_config: An optional tf.compat.v1.ConfigProto.
+    precision: 'float32' (default), 'bfloat16' (CPUs with avx512_bf16/AMX),
+      'float16' (GPU) or 'auto' (bfloat16 from batch_size
+      precision.AUTO_MIN_BATCH on, where it wins); grappler's mixed-precision
+      rewrite of the session graph, variables stay float32. Without support
+      it falls back to float32 with a message; `self.precision` is what
+      runs (slim_resnet.precision).
+    precision_strict: Raise precision.PrecisionError instead of falling back.
     **overrides: Any ModelSpec field (model, num_classes, image_size,
       preprocessing, model_options, ...), e.g. for a checkpoint path the
       manifest does not describe.
@@ -54,7 +62,8 @@ class FeatureExtractor(object):
   """
 
   def __init__(self, checkpoint=None, end_points=None, batch_size=16,
-               device=None, session_config=None, **overrides):
+               device=None, session_config=None, precision='float32',
+               precision_strict=False, **overrides):
     if not isinstance(batch_size, int) or batch_size < 1:
       raise errors.UsageError('batch_size (--batch-size) must be 1 or more; '
                               'got %r' % (batch_size,))
@@ -64,6 +73,8 @@ class FeatureExtractor(object):
                               overrides['num_classes'])
     self.spec = model_spec_lib.resolve_model(checkpoint, **overrides)
     self.batch_size = batch_size
+    self.precision = precision_lib.as_precision(
+        precision, precision_strict, batch_size=batch_size, device=device)
     self.graph = tf.Graph()
     with self.graph.as_default():
       self._build_preprocessing()
@@ -72,8 +83,9 @@ class FeatureExtractor(object):
         self._build_network()
       self._default_keys = self.resolve_end_points(
           end_points or [self._last_key()])
-      self.session = tf.compat.v1.Session(graph=self.graph,
-                                          config=session_config)
+      self.session = tf.compat.v1.Session(
+          graph=self.graph,
+          config=precision_lib.session_config(self.precision, session_config))
       self.session.run(tf.compat.v1.global_variables_initializer())
       restore_lib.restore(
           self.session, self.spec.checkpoint_path,

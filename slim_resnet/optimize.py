@@ -25,6 +25,13 @@ Steps of 2, each TensorFlow's own tool:
   3. run with grappler's constant folding and remapper on (Conv2D + BiasAdd +
      ReLU become one fused kernel on CPU).
 Numbers equal the unfolded graph's within float32 rounding (tests: 1e-4).
+
+Precision (slim_resnet.precision): InferenceSession(..., precision='bfloat16')
+adds grappler's auto_mixed_precision_onednn_bfloat16 rewrite. In a frozen
+graph the weights are constants, so the Cast to bf16 the rewrite puts before
+each convolution is folded by constant folding when the session first runs:
+the weights are cast once and held as bf16; only the input and output are
+cast per run. InferenceSession.from_file keeps no parsed GraphDef alive.
 """
 import numpy as np
 import tensorflow as tf
@@ -72,9 +79,17 @@ def count_ops(graph_def, op_type):
   return sum(1 for node in graph_def.node if node.op == op_type)
 
 
-def inference_config(xla=False):
-  """A ConfigProto with grappler's constant folding and remapper on."""
+def inference_config(xla=False, precision='float32'):
+  """A ConfigProto with grappler's constant folding and remapper on.
+
+  Args:
+    xla: Turn on XLA JIT compilation.
+    precision: A precision.Precision or name; 'bfloat16'/'float16' add
+      grappler's mixed-precision rewrite (precision.rewrite).
+  """
+  from slim_resnet import precision as precision_lib  # pylint: disable=g-import-not-at-top
   config = tf.compat.v1.ConfigProto()
+  precision_lib.rewrite(config, precision)
   rewrite = config.graph_options.rewrite_options
   rewrite.constant_folding = rewriter_config_pb2.RewriterConfig.ON
   rewrite.remapping = rewriter_config_pb2.RewriterConfig.ON
@@ -95,18 +110,47 @@ class InferenceSession(object):
     output_names: Op names of the outputs returned by __call__.
     device: Optional device for the imported graph, e.g. '/GPU:0'.
     xla: Turn on XLA JIT compilation.
+    precision: 'float32' (default), 'bfloat16', 'float16' or 'auto' (a
+      frozen graph casts its weights once, so 'auto' is bfloat16 wherever
+      the CPU has bf16 kernels), or a resolved precision.Precision; see
+      slim_resnet.precision. `self.precision` is what runs.
+    strict: Raise precision.PrecisionError instead of falling back to
+      float32 on a CPU without bf16 kernels.
   """
 
   def __init__(self, graph_def, input_name, output_names, device=None,
-               xla=False):
+               xla=False, precision='float32', strict=False):
+    from slim_resnet import precision as precision_lib  # pylint: disable=g-import-not-at-top
+    self.precision = precision_lib.as_precision(
+        precision, strict, device=device, cast_once=True)
     self.graph = tf.Graph()
     with self.graph.as_default(), tf.compat.v1.device(device):
       tf.graph_util.import_graph_def(graph_def, name='')
     self._input = self.graph.get_tensor_by_name(input_name + ':0')
     self._outputs = [self.graph.get_tensor_by_name(n + ':0')
                      for n in output_names]
-    self.session = tf.compat.v1.Session(graph=self.graph,
-                                        config=inference_config(xla))
+    self.session = tf.compat.v1.Session(
+        graph=self.graph, config=inference_config(xla, self.precision))
+
+  @classmethod
+  def from_file(cls, path, input_name, output_names, **kwargs):
+    """Loads a frozen GraphDef file; keeps no Python copy of its weights.
+
+    The parsed GraphDef is freed once imported and the session has been run
+    once (a warm-up on one zero image when the input is float images of a
+    known size), so the process holds the weights in the session's
+    optimized graph only (bf16 with precision='bfloat16').
+    """
+    graph_def = tf.compat.v1.GraphDef()
+    with open(path, 'rb') as f:
+      graph_def.ParseFromString(f.read())
+    run = cls(graph_def, input_name, output_names, **kwargs)
+    del graph_def
+    shape = run._input.shape  # pylint: disable=protected-access
+    if run._input.dtype == tf.float32 and shape.rank and (  # pylint: disable=protected-access
+        None not in shape.as_list()[1:]):
+      run(np.zeros([1] + shape.as_list()[1:], np.float32))
+    return run
 
   def __call__(self, images):
     if self._input.dtype == tf.float32:

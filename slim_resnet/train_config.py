@@ -79,6 +79,13 @@ class TrainConfig(object):
       worker is done, if the others never say so (died).
     step_timeout: In a cluster, seconds a step may wait (e.g. for a dead
       worker in sync mode) before training stops with an error.
+    precision: 'float32', 'bfloat16' (mixed precision on CPUs with
+      avx512_bf16/AMX or a GPU), 'float16' (GPU) or 'auto': grappler's
+      mixed-precision rewrite of the training step, so convolutions and their
+      gradients run in bf16 while variables, the optimizer's slots, the loss
+      and checkpoints stay float32 (slim_resnet.precision).
+    precision_strict: Raise instead of falling back to float32 when the
+      precision is not supported here.
   """
   train_dir: str
   dataset: str
@@ -141,3 +148,5 @@ class TrainConfig(object):
   sync_replicas: bool = False
   ps_idle_timeout: float = 60.0
   step_timeout: float = 300.0
+  precision: str = 'float32'
+  precision_strict: bool = False

@@ -33,6 +33,7 @@ import time
 from slim_resnet import cluster as cluster_lib
 from slim_resnet import deployment
 from slim_resnet import nets_factory
+from slim_resnet import precision as precision_lib
 from slim_resnet import train_graph
 from slim_resnet.train_config import TrainConfig  # noqa: F401  (its home was here)
 from slim_resnet.checkpoints import errors
@@ -71,6 +72,7 @@ class TrainResult(object):
   skipped: dict
   role: str = 'worker'
   trained: bool = True
+  precision: str = 'float32'
 
 
 def model_spec_for(config, num_classes):
@@ -252,6 +254,9 @@ def train(config):
   # written.
   datasets.require_examples(source)
   deploy = deployment_for(config, cluster)
+  chosen = precision_lib.resolve(config.precision, config.precision_strict,
+                                 device=config.device)
+  print(chosen.describe(), flush=True)
   server = cluster.start_server() if cluster is not None else None
   with tf.Graph().as_default():
     tf.compat.v1.set_random_seed(config.seed)
@@ -307,8 +312,9 @@ def train(config):
         save_summaries_secs=config.save_summaries_secs,
         log_step_count_steps=config.save_summaries_steps,
         stop_grace_period_secs=2,
-        config=(cluster.session_config() if cluster else
-                tf.compat.v1.ConfigProto(allow_soft_placement=True))
+        config=precision_lib.session_config(chosen, (
+            cluster.session_config() if cluster else
+            tf.compat.v1.ConfigProto(allow_soft_placement=True)))
     ) as session:
       start_step = step = _read_step(session, ops)
       loss, started = float('nan'), time.time()
@@ -343,7 +349,7 @@ def train(config):
       loss=float(loss),
       images_per_second=float((step - start_step) * config.batch_size /
                               elapsed),
-      skipped=dict(source.skipped))
+      skipped=dict(source.skipped), precision=chosen.name)
 
 
 class _Progress(object):

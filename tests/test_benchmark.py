@@ -33,3 +33,28 @@ def test_quick_benchmark_writes_every_row(tmp_path):
       assert row['train_b2'] > 0
   assert results['rows']['tf_slim_v1_50']['ratio_infer_b2'] == 1.0
   assert 'ratios to the tf-slim reference' in proc.stdout
+
+
+@pytest.mark.slow
+def test_quick_benchmark_bf16_writes_agreement_columns(tmp_path):
+  from slim_resnet import precision  # pylint: disable=g-import-not-at-top
+  if not precision.cpu_bfloat16_support():
+    pytest.skip('CPU without avx512_bf16/amx_bf16')
+  out = tmp_path / 'bench.json'
+  rows = ['tf_slim_v1_50', 'slim_resnet_v1_50_bf16',
+          'slim_resnet_v1_50_frozen_bf16']
+  proc = subprocess.run(
+      [sys.executable, os.path.join(ROOT, 'scripts', 'benchmark.py'),
+       '--quick', '--precision', 'bfloat16', '--models', ','.join(rows),
+       '--json', str(out)], env=dict(os.environ, PYTHONPATH=ROOT),
+      capture_output=True, text=True, timeout=1800, check=False)
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  results = json.load(open(out))
+  assert sorted(results['rows']) == sorted(rows), results['skipped']
+  for name in rows[1:]:
+    row = results['rows'][name]
+    assert row['precision'] == 'bfloat16'
+    assert 0 < row['max_abs_logit_diff'] and 0 <= row['rel_logit_diff'] < 0.1
+    assert 0 <= row['top1_agreement'] <= 1
+  assert 'bfloat16' in results['peak_gflops']
+  assert 'top1_agreement' in proc.stdout

@@ -32,7 +32,9 @@ def run(args):
   failures, rows = [], []
   with inference.Classifier(args.checkpoint, batch_size=args.batch_size,
                             device=args.device,
+                            **model_flags.precision_options(args),
                             **model_flags.model_overrides(args)) as classifier:
+    print(classifier.precision.describe(), file=sys.stderr)
     for path, top, error in classifier.classify_files(paths, args.top_k):
       if error:
         failures.append((path, error))

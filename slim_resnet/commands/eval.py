@@ -91,6 +91,7 @@ def format_result(result):
   """A printable table of an EvalResult."""
   lines = ['checkpoint %s (step %s): %d images' % (
       result.checkpoint_path, result.global_step, result.num_examples),
+           '  precision %s' % result.precision,
            '  top-1     %.4f' % result.top1,
            '  top-%d     %.4f' % (result.top_k, result.top5),
            '  loss      %.4f' % result.loss,
@@ -121,6 +122,7 @@ def run(args):
                  device=args.device, max_num_batches=args.max_num_batches,
                  use_grayscale=args.use_grayscale,
                  num_preprocessing_threads=args.num_preprocessing_threads,
+                 **model_flags.precision_options(args),
                  **model_flags.model_overrides(args))
   if not args.watch:
     result = evaluation.evaluate(args.checkpoint, args.dataset,

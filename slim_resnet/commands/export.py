@@ -64,6 +64,7 @@ def run(args):
       fold_batch_norms=args.fold_batch_norms,
       formats=[f for f in args.formats.split(',') if f],
       overwrite=args.overwrite, batch_size=args.batch_size,
+      **model_flags.precision_options(args),
       **model_flags.model_overrides(args))
   print('exported to %s' % result.export_dir)
   for path in (result.frozen_graph, result.saved_model):
@@ -74,4 +75,7 @@ def run(args):
     print('output %-20s %s' % (key, name))
   print('matches the session graph (max |diff|: %s)' % ', '.join(
       '%s %.2g' % item for item in result.max_abs_diff.items()))
+  print('precision %s%s' % (result.precision, '' if result.precision ==
+                            'float32' else ' (run it with that precision\'s '
+                            'session config; see export.json)'))
   return 0

@@ -48,7 +48,9 @@ def run(args):
   end_points = args.end_points.split(',') if args.end_points else None
   with inference.FeatureExtractor(
       args.checkpoint, end_points=end_points, batch_size=args.batch_size,
-      device=args.device, **model_flags.model_overrides(args)) as extractor:
+      device=args.device, **model_flags.precision_options(args),
+      **model_flags.model_overrides(args)) as extractor:
+    print(extractor.precision.describe(), file=sys.stderr)
     if args.list_end_points:
       for key, tensor in extractor.end_points.items():
         print('%-60s %s' % (key, tensor.shape))

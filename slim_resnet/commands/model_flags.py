@@ -7,6 +7,8 @@ import argparse
 import glob
 import os
 
+from slim_resnet import precision
+
 
 def _number(kind, minimum, name):
   def parse(text):
@@ -109,6 +111,14 @@ def add_model_arguments(parser, batch_size, slim_names=False,
   parser.add_argument('--device', default=None,
                       help='device of the network, e.g. /GPU:0 (default: '
                       "TensorFlow's choice)")
+  precision.add_arguments(parser)
+
+
+def precision_options(args):
+  """The precision keywords (FeatureExtractor, evaluate, export) from
+  --precision and --precision-strict."""
+  return dict(precision=args.precision,
+              precision_strict=args.precision_strict)
 
 
 def key_value(text):

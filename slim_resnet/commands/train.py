@@ -26,6 +26,7 @@ import argparse
 import dataclasses
 
 from slim_resnet import errors
+from slim_resnet.precision import PRECISIONS  # noqa: F401  (in _CHOICES)
 from slim_resnet.commands import model_flags
 
 HELP = 'fine-tune a ResNet from a checkpoint (research/slim train_image_classifier)'
@@ -116,6 +117,10 @@ _HELP = {
                        'worker is done',
     'step_timeout': 'in a cluster: a step waiting longer (seconds) stops '
                     'with an error',
+    'precision': 'float32, bfloat16 (mixed precision: bf16 compute, float32 '
+                 'variables, loss and checkpoints), float16 (GPU) or auto',
+    'precision_strict': 'fail instead of falling back to float32 when the '
+                        'precision is not supported here',
 }
 _NO_DEFAULT_TEXT = ('trainable_scopes',)
 _REQUIRED = ('train_dir', 'dataset')
@@ -143,7 +148,8 @@ _POSITIVE = ('batch_size', 'max_steps', 'num_clones', 'save_checkpoint_steps',
 _NON_NEGATIVE = ('warmup_steps', 'task_index', 'labels_offset')
 _POSITIVE_FLOAT = ('learning_rate', 'step_timeout', 'ps_idle_timeout')
 _CHOICES = {'optimizer': 'OPTIMIZERS',
-            'learning_rate_schedule': 'LEARNING_RATE_SCHEDULES'}
+            'learning_rate_schedule': 'LEARNING_RATE_SCHEDULES',
+            'precision': 'PRECISIONS'}
 
 
 def _scopes(value):
