@@ -34,7 +34,8 @@ def run(args):
                             device=args.device,
                             **model_flags.precision_options(args),
                             **model_flags.model_overrides(args)) as classifier:
-    print(classifier.precision.describe(), file=sys.stderr)
+    if args.precision != 'float32':  # Said when asked for another.
+      print(classifier.precision.describe(), file=sys.stderr)
     for path, top, error in classifier.classify_files(paths, args.top_k):
       if error:
         failures.append((path, error))

@@ -50,7 +50,8 @@ def run(args):
       args.checkpoint, end_points=end_points, batch_size=args.batch_size,
       device=args.device, **model_flags.precision_options(args),
       **model_flags.model_overrides(args)) as extractor:
-    print(extractor.precision.describe(), file=sys.stderr)
+    if args.precision != 'float32':  # Said when asked for another.
+      print(extractor.precision.describe(), file=sys.stderr)
     if args.list_end_points:
       for key, tensor in extractor.end_points.items():
         print('%-60s %s' % (key, tensor.shape))
