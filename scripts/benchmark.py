@@ -7,7 +7,7 @@
 Rows (each where installed): our resnet_v1_50 / resnet_v2_50 graphs under the
 default arg_scope; our optimized inference graph (batch norm folded into the
 convolutions: the net built with use_batch_norm=False, as
-slim_resnet.optimize.restore_folded loads it); tf-slim's reference nets
+slim_resnet.inference.batch_norm_folding.restore_folded loads it); tf-slim's reference nets
 (tf_slim.nets); Keras 3 `keras.applications.ResNet50(weights=None)` and
 tf_keras's. `--models slim_resnet_v1_50_frozen` adds the frozen-GraphDef
 export path (optimize.optimized_graph_def), measured in a fresh process
@@ -15,7 +15,7 @@ that loads only the file (optimize.InferenceSession.from_file). Each row runs
 in its own process, so that peak memory (RSS) is its own. Same random inputs
 [batch, size, size, 3] float32 for all; warm-up runs, then timed ones.
 
---precision float32,bfloat16 adds the bf16 rows (slim_resnet.precision:
+--precision float32,bfloat16 adds the bf16 rows (slim_resnet.inference.precision:
 grappler's auto_mixed_precision_onednn_bfloat16 rewrite): our session graph
 (variables cast to bf16 on every run; its training step is bf16 mixed
 precision, float32 variables and loss), the frozen folded graph (weights
@@ -144,7 +144,7 @@ def _slim_builder(kind, version):
 
 
 def _session_config(precision):
-  from slim_resnet import precision as precision_lib  # pylint: disable=g-import-not-at-top
+  from slim_resnet.inference import precision as precision_lib  # pylint: disable=g-import-not-at-top
   return precision_lib.session_config(precision)
 
 
@@ -168,7 +168,7 @@ def _agreement_inputs(args):
 
 
 def _build_slim(kind, version, image_size, is_training, device):
-  """Builds a slim graph; kind 'folded' has no conv batch norms (optimize)."""
+  """Builds a slim graph; kind 'folded' has no conv batch norms (batch_norm_folding)."""
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   import tf_slim as slim  # pylint: disable=g-import-not-at-top
   module, fn, kwargs = _slim_builder(kind, version)
@@ -187,7 +187,7 @@ def _build_slim(kind, version, image_size, is_training, device):
 def run_slim_row(kind, version, args, precision='float32'):
   """Measures a slim graph (ours, optimized, or the reference)."""
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  from slim_resnet import optimize  # pylint: disable=g-import-not-at-top
+  from slim_resnet.inference import inference_graph as optimize  # pylint: disable=g-import-not-at-top
   result = {}
   graph, images, logits, result['build_s'] = _build_slim(
       kind, version, args.image_size, False, args.device)
@@ -239,7 +239,7 @@ def run_slim_row(kind, version, args, precision='float32'):
 
 def run_frozen_row(args, precision='float32'):
   """Inference rates and peak memory of a frozen GraphDef file."""
-  from slim_resnet import optimize  # pylint: disable=g-import-not-at-top
+  from slim_resnet.inference import inference_graph as optimize  # pylint: disable=g-import-not-at-top
   with optimize.InferenceSession.from_file(
       args.frozen, 'images', ['logits'], device=args.device,
       precision=precision, strict=True) as run:
@@ -392,7 +392,7 @@ def flops_per_cycle(flags):
 
 def machine_peak_gflops():
   """{precision: cores x MHz x FLOPs/cycle / 1e3}; {} if unknown."""
-  from slim_resnet import precision as precision_lib  # pylint: disable=g-import-not-at-top
+  from slim_resnet.inference import precision as precision_lib  # pylint: disable=g-import-not-at-top
   try:
     with open('/proc/cpuinfo') as f:
       mhz = [float(l.split(':')[1]) for l in f if l.startswith('cpu MHz')]
@@ -505,7 +505,7 @@ def main(argv=None):
       'batch_sizes', 'image_size', 'iterations', 'warmup', 'device',
       'quick', 'precision', 'repeats')}, 'rows': {}, 'skipped': {},
              'load_average': os.getloadavg()}
-  from slim_resnet import precision as precision_lib  # pylint: disable=g-import-not-at-top
+  from slim_resnet.inference import precision as precision_lib  # pylint: disable=g-import-not-at-top
   runs = {}
   for repeat in range(args.repeats):
     for name in args.models:

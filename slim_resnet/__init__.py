@@ -25,13 +25,26 @@ _SUBMODULES = ('resnet_utils', 'resnet_v1', 'resnet_v2', 'configs',
                'nets_factory')
 
 
-def __getattr__(name):
-  if name in _LAZY:
-    return getattr(importlib.import_module(_LAZY[name]), name)
-  if name in _SUBMODULES:
-    return importlib.import_module('slim_resnet.' + name)
-  raise AttributeError('module %r has no attribute %r' % (__name__, name))
+def lazy_names(package, names, submodules=()):
+  """(__getattr__, __dir__) for a package whose public names load on use.
+
+  Args:
+    package: The package's __name__.
+    names: {public name: defining module}; importing the package imports
+      none of them (so `--help` and `import slim_resnet` load no TensorFlow).
+    submodules: Names of submodules also reachable as attributes.
+  """
+  def getattr_(name):
+    if name in names:
+      return getattr(importlib.import_module(names[name]), name)
+    if name in submodules:
+      return importlib.import_module(package + '.' + name)
+    raise AttributeError('module %r has no attribute %r' % (package, name))
+
+  def dir_():
+    module = importlib.import_module(package)
+    return sorted(set(vars(module)) | set(names) | set(submodules))
+  return getattr_, dir_
 
 
-def __dir__():
-  return sorted(list(globals()) + list(_LAZY) + list(_SUBMODULES))
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, _SUBMODULES)

@@ -14,7 +14,7 @@ import os
 import sys
 import traceback
 
-from slim_resnet import quiet
+from slim_resnet.commands import quiet
 
 # name -> module under slim_resnet.commands, imported only when chosen.
 COMMANDS = ('summary', 'classify', 'extract', 'ckpt', 'data', 'train', 'eval',

@@ -1,5 +1,7 @@
-"""Files written whole or not at all: a temporary name, then a rename."""
+"""Files and directories written whole or not at all: a temporary name,
+then a rename."""
 import os
+import shutil
 
 
 def atomic_write(path, write):
@@ -24,3 +26,42 @@ def atomic_write(path, write):
 def atomic_write_text(path, text):
   """Writes a str to path (UTF-8) through atomic_write."""
   atomic_write(path, lambda f: f.write(text.encode('utf-8')))
+
+
+def directory_mode():
+  """0777 less the umask: what os.makedirs would give."""
+  umask = os.umask(0)
+  os.umask(umask)
+  return 0o777 & ~umask
+
+
+def recover_replaced_directory(path):
+  """Finishes a swap that replace_directory did not: a crash between its two
+  renames leaves only path.old (renamed back), one after them leaves both
+  (the .old is removed)."""
+  old = path + '.old'
+  if os.path.isdir(old):
+    if os.path.exists(path):
+      shutil.rmtree(old)
+    else:
+      os.rename(old, path)
+
+
+def replace_directory(work, path):
+  """Swaps the directory work in as path by renames; the old path is kept
+  (as path.old) until the new one is in place, put back if that fails, and
+  recovered by the next call (or recover_replaced_directory) if the process
+  died in between."""
+  recover_replaced_directory(path)
+  old = None
+  if os.path.exists(path):
+    old = path + '.old'
+    os.rename(path, old)
+  try:
+    os.rename(work, path)
+  except BaseException:
+    if old:
+      os.rename(old, path)
+    raise
+  if old:
+    shutil.rmtree(old, ignore_errors=True)

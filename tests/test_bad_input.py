@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from slim_resnet import cli
-from slim_resnet import training
+from slim_resnet import train as training
 from slim_resnet.data import datasets
 
 SHIPPED = 'digits_resnet_v1_18'

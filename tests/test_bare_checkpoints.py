@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from slim_resnet import cli
-from slim_resnet import evaluation
-from slim_resnet import inference
+from slim_resnet.train import evaluation
+from slim_resnet.inference import classifier as inference
 from slim_resnet.checkpoints import errors
 from slim_resnet.checkpoints import fetch
 from slim_resnet.checkpoints import restore_check

@@ -37,7 +37,7 @@ def test_quick_benchmark_writes_every_row(tmp_path):
 
 @pytest.mark.slow
 def test_quick_benchmark_bf16_writes_agreement_columns(tmp_path):
-  from slim_resnet import precision  # pylint: disable=g-import-not-at-top
+  from slim_resnet.inference import precision  # pylint: disable=g-import-not-at-top
   if not precision.cpu_bfloat16_support():
     pytest.skip('CPU without avx512_bf16/amx_bf16')
   out = tmp_path / 'bench.json'

@@ -15,7 +15,7 @@ import tensorflow as tf
 
 import digitsutil
 from slim_resnet import cli
-from slim_resnet import quiet
+from slim_resnet.commands import quiet
 from slim_resnet.data import tfrecords
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -38,7 +38,7 @@ for argv in [['--help']] + [[c, '--help'] for c in cli.COMMANDS] + [
     cli.main(argv)
   except SystemExit as e:
     assert e.code == 0, (argv, e.code)
-  heavy = [m for m in ('tensorflow', 'tf_slim', 'slim_resnet.training',
+  heavy = [m for m in ('tensorflow', 'tf_slim', 'slim_resnet.train.loop',
                        'slim_resnet.nets_factory') if m in sys.modules]
   assert not heavy, (argv, heavy)
 print('ok')
@@ -120,7 +120,7 @@ def test_startup_lines_are_dropped_at_the_file_descriptor():
   """What C++ writes to fd 2 before logging is set up, as TF writes it."""
   done = _python(r'''
 import os, sys
-from slim_resnet import quiet
+from slim_resnet.commands import quiet
 with quiet.filtered_stderr():
   os.write(2, b'WARNING: All log messages before absl::InitializeLog() is '
               b'called are written to STDERR\n')
@@ -256,10 +256,10 @@ def test_export_flags_and_a_readable_export(tmp_path, capsys):
 def test_use_grayscale_feeds_three_equal_gray_channels():
   """--use_grayscale: ITU-R 601 luma (research/slim's rgb_to_grayscale),
   repeated so 3-channel checkpoints fit."""
-  from slim_resnet import training  # pylint: disable=g-import-not-at-top
+  from slim_resnet.train import inputs  # pylint: disable=g-import-not-at-top
   image = np.random.RandomState(0).randint(0, 256, [4, 5, 3]).astype(np.uint8)
   with tf.Graph().as_default():
-    out = training.grayscale(lambda im: tf.cast(im, tf.float32))(
+    out = inputs.grayscale(lambda im: tf.cast(im, tf.float32))(
         tf.constant(image))
     with tf.compat.v1.Session() as session:
       got = session.run(out)

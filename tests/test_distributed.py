@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from slim_resnet import cluster as cluster_lib
-from slim_resnet import deployment
-from slim_resnet import evaluation
-from slim_resnet import train_graph
-from slim_resnet import training
+from slim_resnet.train import cluster as cluster_lib
+from slim_resnet.train import deployment
+from slim_resnet.train import evaluation
+from slim_resnet.train import graph as train_graph
+from slim_resnet import train as training
 from slim_resnet.checkpoints import model_spec
 from slim_resnet.data import image_folder
 
@@ -144,7 +144,7 @@ def test_tf_config_and_flags():
     cluster_lib.ClusterConfig.from_flags('worker', 2, 'a:1', 'b:1,c:1')
   with pytest.raises(cluster_lib.ClusterError, match='must be ps or worker'):
     cluster_lib.ClusterConfig.from_flags('chief', 0, 'a:1', 'b:1')
-  deploy = training.deployment_for(training.TrainConfig('', ''), flags)
+  deploy = deployment.deployment_for(training.TrainConfig('', ''), flags)
   assert deploy.clone_device(1) == '/job:worker/task:1/device:GPU:1'
   assert deploy.inputs_device() == '/job:worker/task:1/device:CPU:0'
 

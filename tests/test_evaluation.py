@@ -10,8 +10,8 @@ import pytest
 import tensorflow as tf
 
 from slim_resnet import cli
-from slim_resnet import evaluation
-from slim_resnet import inference
+from slim_resnet.train import evaluation
+from slim_resnet.inference import classifier as inference
 from slim_resnet.data import datasets
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

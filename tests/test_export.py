@@ -8,8 +8,8 @@ import pytest
 import tensorflow as tf
 
 from slim_resnet import cli
-from slim_resnet import export
-from slim_resnet import inference
+from slim_resnet.inference import export
+from slim_resnet.inference import classifier as inference
 from slim_resnet.checkpoints import errors
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

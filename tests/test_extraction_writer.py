@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 
-from slim_resnet import extraction
+from slim_resnet.inference import extraction
 
 
 def features(paths):

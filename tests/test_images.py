@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from slim_resnet import images
+from slim_resnet.data import images
 
 
 @pytest.fixture

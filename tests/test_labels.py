@@ -1,8 +1,8 @@
 """ImageNet labels shipped as data."""
 import pytest
 
-from slim_resnet import assets
-from slim_resnet import labels
+from slim_resnet.checkpoints import assets
+from slim_resnet.checkpoints import labels
 
 
 def test_imagenet_1000_and_1001():

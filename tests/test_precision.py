@@ -9,7 +9,7 @@ import os
 import numpy as np
 import pytest
 
-from slim_resnet import precision as precision_lib
+from slim_resnet.inference import precision as precision_lib
 
 # bf16 keeps 8 bits of mantissa; logits of the shipped net stay within 5% of
 # their scale (measured: ~1%).
@@ -19,8 +19,8 @@ needs_bf16 = pytest.mark.skipif(not precision_lib.cpu_bfloat16_support(),
 
 
 def _logits(precision):
-  from slim_resnet import inference  # pylint: disable=g-import-not-at-top
-  from slim_resnet import images as images_lib  # pylint: disable=g-import-not-at-top
+  from slim_resnet.inference import classifier as inference  # pylint: disable=g-import-not-at-top
+  from slim_resnet.data import images as images_lib  # pylint: disable=g-import-not-at-top
   import glob  # pylint: disable=g-import-not-at-top
   with inference.FeatureExtractor(end_points=['logits'] if False else None,
                                   batch_size=8, precision=precision) as fx:
@@ -68,14 +68,15 @@ def test_auto_picks_float32_at_batch_1_for_session_graphs(monkeypatch):
 @needs_bf16
 def test_export_bf16_records_it_and_saved_model_runs(tmp_path):
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  from slim_resnet import export  # pylint: disable=g-import-not-at-top
+  from slim_resnet.checkpoints import model_spec  # pylint: disable=g-import-not-at-top
+  from slim_resnet.inference import export  # pylint: disable=g-import-not-at-top
+  from slim_resnet.inference import export_check  # pylint: disable=g-import-not-at-top
   result = export.export_model(None, str(tmp_path / 'out'),
                                precision='bfloat16')
   info = json.load(open(tmp_path / 'out' / 'export.json'))
   assert info['precision'] == 'bfloat16'
   assert 'auto_mixed_precision_onednn_bfloat16' in info['session_config']
-  batch = export.test_batch(export.model_spec_lib.resolve_model(None),
-                            'images')
+  batch = export_check.test_batch(model_spec.resolve_model(None), 'images')
   with tf.Graph().as_default() as graph, tf.compat.v1.Session(
       graph=graph, config=precision_lib.session_config('bfloat16')) as sess:
     tf.compat.v1.saved_model.loader.load(sess, ['serve'], result.saved_model)
@@ -86,8 +87,8 @@ def test_export_bf16_records_it_and_saved_model_runs(tmp_path):
 @needs_bf16
 def test_bf16_training_checkpoint_is_float32_and_restores_into_fp32(tmp_path):
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  from slim_resnet import inference  # pylint: disable=g-import-not-at-top
-  from slim_resnet import training  # pylint: disable=g-import-not-at-top
+  from slim_resnet.inference import classifier as inference  # pylint: disable=g-import-not-at-top
+  from slim_resnet import train as training  # pylint: disable=g-import-not-at-top
   import digitsutil  # pylint: disable=g-import-not-at-top
   data = tmp_path / 'digits'
   digitsutil.write_folder(data, per_class=4)

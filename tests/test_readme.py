@@ -54,3 +54,51 @@ def test_fine_tune_commands_run_on_the_sample_data(tmp_path):
   rows = [r.split() for r in outputs[6].splitlines()[1:]]
   assert len(rows) == len(os.listdir(tmp_path / 'digits' / '7'))
   assert sum(r[2] == '7' for r in rows) >= 0.9 * len(rows)
+
+
+def _resolve(dotted):
+  """The object a dotted name like slim_resnet.train.evaluate names."""
+  import importlib  # pylint: disable=g-import-not-at-top
+  parts = dotted.split('.')
+  for i in range(len(parts), 0, -1):
+    try:
+      value = importlib.import_module('.'.join(parts[:i]))
+    except ModuleNotFoundError:
+      continue
+    for attribute in parts[i:]:
+      value = getattr(value, attribute)
+    return value
+  raise ModuleNotFoundError(dotted)
+
+
+def test_every_import_and_name_the_readme_shows_works():
+  """Each `from slim_resnet... import` line of the README's Python blocks
+  runs, and each `slim_resnet.x.y` it names exists (the public API survives
+  the layout)."""
+  readme = open(os.path.join(ROOT, 'README.md')).read()
+  blocks = re.findall(r'```python\n(.*?)\n```', readme, re.S)
+  imports = [line.split('#')[0].strip() for block in blocks
+             for line in block.splitlines()
+             if re.match(r'\s*(from|import) slim_resnet', line)]
+  imports += re.findall(r'`((?:from|import) slim_resnet[^`]*)`', readme)
+  assert len(imports) >= 4, imports
+  for line in imports:
+    exec(line, {})  # pylint: disable=exec-used
+  names = set(re.findall(r'`(slim_resnet(?:\.[A-Za-z_]\w*)+)', readme))
+  assert len(names) >= 8, names
+  for name in sorted(names):
+    _resolve(name)
+
+
+def test_drop_in_module_forms():
+  """research/slim's `from nets import resnet_v1` has three spellings here,
+  all the same module."""
+  import importlib  # pylint: disable=g-import-not-at-top
+  import slim_resnet.resnet_v1  # pylint: disable=g-import-not-at-top
+  from slim_resnet import resnet_v1  # pylint: disable=g-import-not-at-top
+  for name in ('resnet_utils', 'resnet_v1', 'resnet_v2', 'resnet_decoder',
+               'configs', 'nets_factory'):
+    module = importlib.import_module('slim_resnet.' + name)
+    assert module.__file__.endswith(os.path.join('slim_resnet', name + '.py'))
+  assert slim_resnet.resnet_v1 is resnet_v1
+  assert slim_resnet.resnet_v1.resnet_v1_50 is resnet_v1.resnet_v1_50

@@ -17,8 +17,8 @@ from test_blind_spots import np_basic_v1
 from test_blind_spots import np_bn
 from test_blind_spots import np_conv
 from test_blind_spots import relu
-from slim_resnet import assets
-from slim_resnet import inference
+from slim_resnet.checkpoints import assets
+from slim_resnet.inference import classifier as inference
 from slim_resnet.checkpoints import fetch
 from slim_resnet.data import image_folder
 

@@ -12,8 +12,8 @@ import pytest
 import tensorflow as tf
 
 import digitsutil
-from slim_resnet import evaluation
-from slim_resnet import training
+from slim_resnet.train import evaluation
+from slim_resnet import train as training
 from slim_resnet.checkpoints import errors
 from slim_resnet.checkpoints import fetch
 from slim_resnet.data import datasets

@@ -11,7 +11,7 @@ import functools
 import json
 from typing import Optional, Tuple
 
-from slim_resnet import assets
+from slim_resnet.checkpoints import assets
 from slim_resnet.checkpoints import errors
 
 PREPROCESSINGS = ('vgg', 'inception')

@@ -6,7 +6,7 @@
                          num_classes=5)
 
 A manifest entry supplies every field; so does a model_spec.json beside a
-checkpoint (training.train and export write one); otherwise the checkpoint's own
+checkpoint (train.train and export write one); otherwise the checkpoint's own
 variables tell the model, depth multiplier and num_classes when not given
 (checkpoints.inspect_checkpoint), and the preprocessing defaults to
 research/slim's choice for the model.
@@ -17,7 +17,7 @@ import os
 from typing import Optional
 
 from slim_resnet import files
-from slim_resnet import labels as labels_lib
+from slim_resnet.checkpoints import labels as labels_lib
 from slim_resnet import notices
 from slim_resnet.checkpoints import fetch
 from slim_resnet.checkpoints import errors
@@ -25,7 +25,7 @@ from slim_resnet.checkpoints import inspect_checkpoint
 from slim_resnet.checkpoints import manifest as manifest_lib
 
 SHIPPED = 'digits_resnet_v1_18'
-# Written beside the checkpoints of a training directory (training.train,
+# Written beside the checkpoints of a training directory (train.train,
 # export): how to build and feed them, so a path alone is enough later.
 SPEC_FILE = 'model_spec.json'
 SPEC_LABELS_FILE = 'labels.txt'

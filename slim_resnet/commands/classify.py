@@ -26,8 +26,8 @@ def add_arguments(parser):
 
 
 def run(args):
-  from slim_resnet import images as images_lib  # pylint: disable=g-import-not-at-top
-  from slim_resnet import inference  # pylint: disable=g-import-not-at-top
+  from slim_resnet.data import images as images_lib  # pylint: disable=g-import-not-at-top
+  from slim_resnet.inference import classifier as inference  # pylint: disable=g-import-not-at-top
   paths = images_lib.list_images(args.images)
   failures, rows = [], []
   with inference.Classifier(args.checkpoint, batch_size=args.batch_size,

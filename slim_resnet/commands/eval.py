@@ -113,7 +113,7 @@ def run(args):
   if args.master or args.quantize:
     raise errors.UsageError('--master and --quantize are not supported: eval runs '
                      'in this process, on the float model')
-  from slim_resnet import evaluation  # pylint: disable=g-import-not-at-top
+  from slim_resnet.train import evaluation  # pylint: disable=g-import-not-at-top
   options = dict(split=args.split, batch_size=args.batch_size,
                  validation_fraction=args.validation_fraction, seed=args.seed,
                  labels_offset=args.labels_offset,

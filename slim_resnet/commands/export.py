@@ -57,7 +57,7 @@ def run(args):
   if args.is_training:
     raise errors.UsageError('--is_training=true: the export is an inference graph '
                      '(batch norm in inference mode); drop the flag')
-  from slim_resnet import export  # pylint: disable=g-import-not-at-top
+  from slim_resnet.inference import export  # pylint: disable=g-import-not-at-top
   result = export.export_model(
       args.checkpoint, args.out, input_type=args.input_type,
       end_points=[k for k in args.end_points.split(',') if k],

@@ -42,9 +42,9 @@ def add_arguments(parser):
 
 
 def run(args):
-  from slim_resnet import extraction  # pylint: disable=g-import-not-at-top
-  from slim_resnet import images as images_lib  # pylint: disable=g-import-not-at-top
-  from slim_resnet import inference  # pylint: disable=g-import-not-at-top
+  from slim_resnet.inference import extraction  # pylint: disable=g-import-not-at-top
+  from slim_resnet.data import images as images_lib  # pylint: disable=g-import-not-at-top
+  from slim_resnet.inference import classifier as inference  # pylint: disable=g-import-not-at-top
   end_points = args.end_points.split(',') if args.end_points else None
   with inference.FeatureExtractor(
       args.checkpoint, end_points=end_points, batch_size=args.batch_size,

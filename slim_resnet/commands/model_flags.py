@@ -7,7 +7,7 @@ import argparse
 import glob
 import os
 
-from slim_resnet import precision
+from slim_resnet.inference import precision
 
 
 def _number(kind, minimum, name):

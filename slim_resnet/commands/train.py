@@ -26,7 +26,7 @@ import argparse
 import dataclasses
 
 from slim_resnet import errors
-from slim_resnet.precision import PRECISIONS  # noqa: F401  (in _CHOICES)
+from slim_resnet.inference.precision import PRECISIONS  # noqa: F401  (in _CHOICES)
 from slim_resnet.commands import model_flags
 
 HELP = 'fine-tune a ResNet from a checkpoint (research/slim train_image_classifier)'
@@ -195,7 +195,7 @@ def _default_text(field):
 
 
 def add_arguments(parser):
-  from slim_resnet import train_config  # pylint: disable=g-import-not-at-top
+  from slim_resnet.train import config as train_config  # pylint: disable=g-import-not-at-top
   for field in dataclasses.fields(train_config.TrainConfig):
     names = ['--' + field.name.replace('_', '-')]
     if '_' in field.name:
@@ -249,7 +249,7 @@ def check_unused_slim_flags(args):
 
 
 def config_from_args(args):
-  from slim_resnet import train_config  # pylint: disable=g-import-not-at-top
+  from slim_resnet.train import config as train_config  # pylint: disable=g-import-not-at-top
   return train_config.TrainConfig(**{
       field.name: getattr(args, field.name)
       for field in dataclasses.fields(train_config.TrainConfig)})
@@ -257,8 +257,8 @@ def config_from_args(args):
 
 def run(args):
   check_unused_slim_flags(args)
-  from slim_resnet import training  # pylint: disable=g-import-not-at-top
-  result = training.train(config_from_args(args))
+  from slim_resnet.train import loop  # pylint: disable=g-import-not-at-top
+  result = loop.train(config_from_args(args))
   if result.role == 'ps':
     print('ps task %d done' % args.task_index)
     return 0

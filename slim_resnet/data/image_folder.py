@@ -10,7 +10,7 @@ import os
 import numpy as np
 
 from slim_resnet import files
-from slim_resnet import images as images_lib
+from slim_resnet.data import images as images_lib
 
 Examples = collections.namedtuple('Examples',
                                   ['paths', 'labels', 'class_names'])
@@ -118,7 +118,7 @@ def write_sample_folder(root, invert=False):
 def load_sample_digits():
   """The shipped checkpoint's held-out digits: uint8 images [359, 32, 32]
   (grayscale) and their labels 0..9."""
-  from slim_resnet import assets  # pylint: disable=g-import-not-at-top
+  from slim_resnet.checkpoints import assets  # pylint: disable=g-import-not-at-top
   with np.load(str(assets.asset_path('digits_resnet_v1_18', 'heldout.npz'))) \
       as data:
     return data['images'], data['labels']

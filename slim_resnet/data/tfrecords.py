@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image
 
 from slim_resnet import files
-from slim_resnet import images as images_lib
+from slim_resnet.data import images as images_lib
 from slim_resnet.data import image_folder
 import tensorflow as tf
 

@@ -1,19 +1,12 @@
-"""Fast inference graphs: batch norm folded into the convolutions.
+"""Inference graphs: frozen, batch norm folded, run in a tuned session.
 
-Two ways, with the same numbers (tests: within 1e-4 of the session graph):
-
-1. Folded variables (no freezing, the memory of the weights only): build the
-   net under resnet_arg_scope(use_batch_norm=False), then
-       restore_folded(sess, 'resnet_v1_50.ckpt')
-   loads the checkpoint with every conv's batch norm folded into its weights
-   and a bias (fold_batch_norm_values).
-
-2. A frozen GraphDef, for export:
+A frozen GraphDef, for export (batch_norm_folding does the same with
+variables):
     graph_def = optimized_graph_def(session, 'images', ['logits'])
     with InferenceSession(graph_def, 'images', ['logits']) as run:
       logits, = run(batch)
 
-Steps of 2, each TensorFlow's own tool:
+Steps, each TensorFlow's own tool:
   1. freeze: variables become constants
      (tf.compat.v1.graph_util.convert_variables_to_constants);
   2. strip what the outputs do not need, drop Identity nodes, and fold each
@@ -26,7 +19,7 @@ Steps of 2, each TensorFlow's own tool:
      ReLU become one fused kernel on CPU).
 Numbers equal the unfolded graph's within float32 rounding (tests: 1e-4).
 
-Precision (slim_resnet.precision): InferenceSession(..., precision='bfloat16')
+Precision (slim_resnet.inference.precision): InferenceSession(..., precision='bfloat16')
 adds grappler's auto_mixed_precision_onednn_bfloat16 rewrite. In a frozen
 graph the weights are constants, so the Cast to bf16 the rewrite puts before
 each convolution is folded by constant folding when the session first runs:
@@ -87,7 +80,7 @@ def inference_config(xla=False, precision='float32'):
     precision: A precision.Precision or name; 'bfloat16'/'float16' add
       grappler's mixed-precision rewrite (precision.rewrite).
   """
-  from slim_resnet import precision as precision_lib  # pylint: disable=g-import-not-at-top
+  from slim_resnet.inference import precision as precision_lib  # pylint: disable=g-import-not-at-top
   config = tf.compat.v1.ConfigProto()
   precision_lib.rewrite(config, precision)
   rewrite = config.graph_options.rewrite_options
@@ -113,14 +106,14 @@ class InferenceSession(object):
     precision: 'float32' (default), 'bfloat16', 'float16' or 'auto' (a
       frozen graph casts its weights once, so 'auto' is bfloat16 wherever
       the CPU has bf16 kernels), or a resolved precision.Precision; see
-      slim_resnet.precision. `self.precision` is what runs.
+      slim_resnet.inference.precision. `self.precision` is what runs.
     strict: Raise precision.PrecisionError instead of falling back to
       float32 on a CPU without bf16 kernels.
   """
 
   def __init__(self, graph_def, input_name, output_names, device=None,
                xla=False, precision='float32', strict=False):
-    from slim_resnet import precision as precision_lib  # pylint: disable=g-import-not-at-top
+    from slim_resnet.inference import precision as precision_lib  # pylint: disable=g-import-not-at-top
     self.precision = precision_lib.as_precision(
         precision, strict, device=device, cast_once=True)
     self.graph = tf.Graph()
@@ -165,89 +158,3 @@ class InferenceSession(object):
 
   def __exit__(self, *exc_info):
     self.close()
-
-
-def fold_batch_norm_values(values, epsilon=1e-5):
-  """Folds each convolution's batch norm into its weights and a bias.
-
-  For a conv followed by inference-mode batch norm,
-      y = gamma * (conv(x, w) - mean) / sqrt(variance + epsilon) + beta
-        = conv(x, w * s) + (beta - mean * s),  s = gamma / sqrt(variance + eps).
-  The result fits the same network built under
-  resnet_arg_scope(use_batch_norm=False), where those convolutions have
-  biases instead: same variable names for the weights, '<conv>/biases' for
-  the new biases. Batch norms that follow no convolution (resnet_v2's 'preact'
-  and 'postnorm') are kept as they are.
-
-  Args:
-    values: Dict variable name -> array of a network built under
-      resnet_arg_scope() (e.g. read from its checkpoint).
-    epsilon: The batch norm epsilon the values were trained with
-      (resnet_arg_scope's default 1e-5).
-
-  Returns:
-    Dict variable name -> array for the network without conv batch norms.
-  """
-  folded = {}
-  for name, value in values.items():
-    scope, _, leaf = name.rpartition('/')
-    if leaf == 'weights' and scope + '/BatchNorm/moving_mean' in values:
-      bn = scope + '/BatchNorm/'
-      mean = values[bn + 'moving_mean']
-      gamma = values.get(bn + 'gamma', np.ones_like(mean))
-      beta = values.get(bn + 'beta', np.zeros_like(mean))
-      scale = gamma / np.sqrt(values[bn + 'moving_variance'] + epsilon)
-      folded[name] = (value * scale).astype(value.dtype)
-      folded[scope + '/biases'] = (beta - mean * scale).astype(value.dtype)
-    elif '/BatchNorm/' in name and (
-        name.split('/BatchNorm/')[0] + '/weights' in values):
-      continue  # Folded into its convolution above.
-    else:
-      folded[name] = value
-  return folded
-
-
-def restore_folded(sess, checkpoint_path, epsilon=1e-5):
-  """Restores a batch-norm checkpoint into a net built without batch norm.
-
-  Build the network under resnet_arg_scope(use_batch_norm=False) (its
-  convolutions then have biases), then call this: the checkpoint's values
-  are folded by fold_batch_norm_values and loaded by re-running the
-  variables' initializers with the values fed, so no op is added (the graph
-  may be finalized). The result computes what the batch-norm network
-  computes in inference mode, with fewer ops and the memory of the weights
-  only.
-
-  Args:
-    sess: A Session whose graph holds the network.
-    checkpoint_path: A checkpoint of the same network built under
-      resnet_arg_scope() (any format; extras are ignored).
-    epsilon: The batch norm epsilon.
-
-  Returns:
-    The variable names loaded.
-
-  Raises:
-    CheckpointMismatchError: If graph variables have no folded value or
-      another shape.
-  """
-  from slim_resnet.checkpoints import errors  # pylint: disable=g-import-not-at-top
-  from slim_resnet.checkpoints import inspect_checkpoint  # pylint: disable=g-import-not-at-top
-  reader = tf.compat.v1.train.NewCheckpointReader(checkpoint_path)
-  values = {n: reader.get_tensor(n) for n in reader.get_variable_to_shape_map()
-            if not inspect_checkpoint.is_extra(n)}
-  folded = fold_batch_norm_values(values, epsilon)
-  with sess.graph.as_default():
-    variables = {v.op.name: v for v in tf.compat.v1.global_variables()}
-    problems = sorted(n for n, v in variables.items()
-                      if n not in folded or
-                      tuple(folded[n].shape) != tuple(v.shape.as_list()))
-    if problems:
-      raise errors.CheckpointMismatchError(
-          'the graph does not match the folded checkpoint %s: %s%s (build '
-          'the same net under resnet_arg_scope(use_batch_norm=False))' % (
-              checkpoint_path, ', '.join(problems[:10]),
-              ' ...' if len(problems) > 10 else ''))
-    sess.run([v.initializer for v in variables.values()],
-             {v.initial_value: folded[n] for n, v in variables.items()})
-  return sorted(variables)

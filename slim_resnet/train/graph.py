@@ -25,9 +25,9 @@ import contextlib
 
 import tf_slim as slim
 
-from slim_resnet import errors
 from slim_resnet import nets_factory
-from slim_resnet import optimization
+from slim_resnet.train import optimizers as optimization
+from slim_resnet.train.config import TrainingError
 from slim_resnet.checkpoints import restorer
 import tensorflow as tf
 
@@ -35,10 +35,6 @@ TrainOps = collections.namedtuple('TrainOps', [
     'global_step', 'total_loss', 'cross_entropy', 'accuracy',
     'learning_rate', 'grads_and_vars', 'variables_to_train', 'optimizer',
     'train_op', 'step'])
-
-
-class TrainingError(errors.UserError):
-  """A training setup that cannot work; says what was expected and found."""
 
 
 def build_model(config, spec, images, is_training, reuse=None):
@@ -97,7 +93,7 @@ def build_train_ops(config, spec, images, labels, deploy, num_examples,
   """Builds clones, losses, averaged gradients and the train op.
 
   Args:
-    config: A training.TrainConfig (loss, optimizer and schedule fields).
+    config: A TrainConfig (loss, optimizer and schedule fields).
     spec: The ModelSpec to build (num_classes set).
     images: float32 [batch, size, size, 3].
     labels: int64 [batch].

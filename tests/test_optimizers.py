@@ -4,7 +4,7 @@ import math
 import pytest
 import tensorflow as tf
 
-from slim_resnet import optimization
+from slim_resnet.train import optimizers as optimization
 
 
 def rates(schedule, steps, **kwargs):

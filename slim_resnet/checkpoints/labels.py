@@ -7,7 +7,7 @@ tinca'). research/slim's v2 checkpoints have 1001 logits: index 0 is
 import functools
 
 from slim_resnet import errors
-from slim_resnet import assets
+from slim_resnet.checkpoints import assets
 
 
 @functools.lru_cache(maxsize=None)

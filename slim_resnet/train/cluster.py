@@ -22,6 +22,7 @@ import time
 from typing import Tuple
 
 from slim_resnet import errors
+from slim_resnet.train.config import TrainingError
 import tensorflow as tf
 
 JOBS = ('ps', 'worker')
@@ -182,3 +183,29 @@ def signal_done(cluster, server):
     with tf.compat.v1.Session(server.target,
                               config=cluster.session_config()) as session:
       session.run(enqueues)
+
+
+def cluster_for(config):
+  """This process's ClusterConfig: from the config's flags, else $TF_CONFIG,
+  else None (one process)."""
+  if config.job_name:
+    return ClusterConfig.from_flags(
+        config.job_name, config.task_index, config.ps_hosts,
+        config.worker_hosts)
+  return ClusterConfig.from_tf_config()
+
+
+def wait_for_chief(server, cluster, timeout):
+  """Waits until the chief has initialized the variables (polls every 0.5 s;
+  MonitoredTrainingSession itself would only look every 30 s)."""
+  not_ready = tf.compat.v1.report_uninitialized_variables(
+      tf.compat.v1.global_variables())
+  deadline = time.time() + timeout
+  with tf.compat.v1.Session(server.target,
+                            config=cluster.session_config()) as session:
+    while session.run(not_ready).size:
+      if time.time() > deadline:
+        raise TrainingError('the chief (worker 0, %s) did not initialize the '
+                            'model within %s s' % (cluster.worker_hosts[0],
+                                                   timeout))
+      time.sleep(0.5)

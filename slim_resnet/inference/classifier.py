@@ -17,9 +17,9 @@ import collections
 import numpy as np
 
 from slim_resnet import errors
-from slim_resnet import images as images_lib
+from slim_resnet.data import images as images_lib
 from slim_resnet import nets_factory
-from slim_resnet import precision as precision_lib
+from slim_resnet.inference import precision as precision_lib
 from slim_resnet.checkpoints import model_spec as model_spec_lib
 from slim_resnet.checkpoints import restorer as restore_lib
 import tensorflow as tf
@@ -50,7 +50,7 @@ class FeatureExtractor(object):
       precision.AUTO_MIN_BATCH on, where it wins); grappler's mixed-precision
       rewrite of the session graph, variables stay float32. Without support
       it falls back to float32 with a message; `self.precision` is what
-      runs (slim_resnet.precision).
+      runs (slim_resnet.inference.precision).
     precision_strict: Raise precision.PrecisionError instead of falling back.
     **overrides: Any ModelSpec field (model, num_classes, image_size,
       preprocessing, model_options, ...), e.g. for a checkpoint path the

@@ -157,7 +157,7 @@ def extract_to_files(extractor, paths, out, end_points=None, pooling=None,
   """Runs `extractor` over image files and writes the features to `out`.
 
   Args:
-    extractor: An inference.FeatureExtractor.
+    extractor: A classifier.FeatureExtractor.
     paths: Image file paths (see images.list_images).
     out: A directory, or a file name ending in .npz (see module docstring).
     end_points: Keys to store; the extractor's defaults if None.

@@ -25,7 +25,8 @@ from slim_resnet.checkpoints import model_spec as model_spec_lib
 from slim_resnet.checkpoints import restorer
 from slim_resnet.data import datasets
 from slim_resnet import nets_factory
-from slim_resnet import precision as precision_lib
+from slim_resnet.inference import precision as precision_lib
+from slim_resnet.train import inputs
 import tensorflow as tf
 
 
@@ -43,7 +44,7 @@ class EvalResult(object):
     confusion: [num_classes, num_classes] counts, rows true, columns
       predicted.
     skipped: {path: reason} of undecodable images (not counted).
-    precision: The precision that ran (slim_resnet.precision).
+    precision: The precision that ran (slim_resnet.inference.precision).
   """
   checkpoint_path: str
   global_step: Optional[int]
@@ -123,8 +124,7 @@ class _EvalGraph(object):
       with tf.device('/cpu:0'):
         preprocess_fn = spec.preprocessing_fn()
         if use_grayscale:
-          from slim_resnet import training  # pylint: disable=g-import-not-at-top
-          preprocess_fn = training.grayscale(preprocess_fn)
+          preprocess_fn = inputs.grayscale(preprocess_fn)
         dataset = source.batches(preprocess_fn, batch_size,
                                  num_threads=num_threads)
         if max_num_batches:
@@ -215,7 +215,7 @@ def evaluate(checkpoint, dataset, split='validation', batch_size=32,
     num_preprocessing_threads: Images decoded and preprocessed in parallel.
     precision: 'float32', 'bfloat16', 'float16' or 'auto' (grappler's
       mixed-precision rewrite; variables stay float32); precision_strict:
-      raise instead of falling back (slim_resnet.precision).
+      raise instead of falling back (slim_resnet.inference.precision).
     **overrides: ModelSpec fields (model, num_classes, image_size,
       preprocessing, ...).
 

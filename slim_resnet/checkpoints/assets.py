@@ -7,7 +7,7 @@ install) it is <repo>/checkpoints/.
 import os
 import pathlib
 
-_PACKAGE_DIR = pathlib.Path(__file__).resolve().parent
+_PACKAGE_DIR = pathlib.Path(__file__).resolve().parent.parent  # slim_resnet/
 _CANDIDATES = (_PACKAGE_DIR / 'assets', _PACKAGE_DIR.parent / 'checkpoints')
 
 

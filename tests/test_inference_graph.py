@@ -4,7 +4,8 @@ import tensorflow as tf
 import pytest
 
 import netutil
-from slim_resnet import optimize
+from slim_resnet.inference import batch_norm_folding
+from slim_resnet.inference import inference_graph as optimize
 from slim_resnet.checkpoints import errors
 from slim_resnet import resnet_v1
 from slim_resnet import resnet_v2
@@ -52,7 +53,7 @@ def test_folded_values_in_a_net_without_batch_norm(module, name):
   values = netutil.randomize_batch_norm(built, seed=4)
   images = netutil.mesh_images([2, 64, 64, 3])
   expected = built.session.run(built.net, {built.inputs: images})
-  folded = optimize.fold_batch_norm_values(values)
+  folded = batch_norm_folding.fold_batch_norm_values(values)
   plain = netutil.build(getattr(module, name),
                         module.resnet_arg_scope(use_batch_norm=False),
                         [2, 64, 64, 3], **kwargs)
@@ -79,7 +80,7 @@ def test_restore_folded_from_a_checkpoint(tmp_path):
                         resnet_v1.resnet_arg_scope(use_batch_norm=False),
                         [2, 64, 64, 3], **kwargs)
   plain.graph.finalize()
-  loaded = optimize.restore_folded(plain.session, path)
+  loaded = batch_norm_folding.restore_folded(plain.session, path)
   assert 'resnet_v1_18/conv1/biases' in loaded
   got = plain.session.run(plain.net, {plain.inputs: images})
   assert netutil.relative_difference(got, expected) <= 1e-4
@@ -88,7 +89,7 @@ def test_restore_folded_from_a_checkpoint(tmp_path):
                         [2, 64, 64, 3], num_classes=3, is_training=False)
   with pytest.raises(errors.CheckpointMismatchError,
                      match='use_batch_norm=False'):
-    optimize.restore_folded(other.session, path)
+    batch_norm_folding.restore_folded(other.session, path)
 
 
 def small_variances(built, values, seed):
@@ -122,7 +123,7 @@ def test_folding_keeps_epsilon_with_small_variances(module, name):
   plain = netutil.build(getattr(module, name),
                         module.resnet_arg_scope(use_batch_norm=False),
                         [2, 64, 64, 3], **kwargs)
-  netutil.load_values(plain, optimize.fold_batch_norm_values(values))
+  netutil.load_values(plain, batch_norm_folding.fold_batch_norm_values(values))
   got = plain.session.run(plain.net, {plain.inputs: images})
   assert netutil.relative_difference(got, expected) <= 1e-4
   # ... and in the optimized (frozen, folded) graph.

@@ -1,10 +1,16 @@
-"""TrainConfig: what `training.train` trains, from where and how.
+"""TrainConfig: what `train.train` trains, from where and how; TrainingError.
 
-Kept apart from training.py (which imports TensorFlow) so the command line
+Kept apart from loop.py (which imports TensorFlow) so the command line
 can build its flags from it without loading TensorFlow.
 """
 import dataclasses
 from typing import Optional, Sequence
+
+from slim_resnet import errors
+
+
+class TrainingError(errors.UserError):
+  """A training setup that cannot work; says what was expected and found."""
 
 
 @dataclasses.dataclass
@@ -83,7 +89,7 @@ class TrainConfig(object):
       avx512_bf16/AMX or a GPU), 'float16' (GPU) or 'auto': grappler's
       mixed-precision rewrite of the training step, so convolutions and their
       gradients run in bf16 while variables, the optimizer's slots, the loss
-      and checkpoints stay float32 (slim_resnet.precision).
+      and checkpoints stay float32 (slim_resnet.inference.precision).
     precision_strict: Raise instead of falling back to float32 when the
       precision is not supported here.
   """

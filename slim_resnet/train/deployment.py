@@ -89,3 +89,12 @@ class DeploymentConfig(object):
     if self.variables_on_gpu and not self.clone_on_cpu:
       return self.worker_device() + '/device:GPU:0'
     return self.worker_device() + '/device:CPU:0'
+
+
+def deployment_for(config, cluster):
+  """The DeploymentConfig of a TrainConfig, in a cluster (or None)."""
+  if cluster is None:
+    return DeploymentConfig(config.num_clones, config.clone_on_cpu)
+  return DeploymentConfig(
+      config.num_clones, config.clone_on_cpu, replica_id=cluster.task_index,
+      num_replicas=cluster.num_workers, num_ps_tasks=cluster.num_ps)
