@@ -10,8 +10,8 @@ convolutions: the net built with use_batch_norm=False, as
 slim_resnet.inference.batch_norm_folding.restore_folded loads it); tf-slim's reference nets
 (tf_slim.nets); Keras 3 `keras.applications.ResNet50(weights=None)` and
 tf_keras's. `--models slim_resnet_v1_50_frozen` adds the frozen-GraphDef
-export path (optimize.optimized_graph_def), measured in a fresh process
-that loads only the file (optimize.InferenceSession.from_file). Each row runs
+export path (inference_graph.optimized_graph_def), measured in a fresh process
+that loads only the file (inference_graph.InferenceSession.from_file). Each row runs
 in its own process, so that peak memory (RSS) is its own. Same random inputs
 [batch, size, size, 3] float32 for all; warm-up runs, then timed ones.
 
