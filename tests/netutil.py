@@ -53,6 +53,28 @@ def randomize_batch_norm(built, seed=0):
   return values
 
 
+def random_values(built, seed=0):
+  """name -> a random value for every variable, drawn in numpy (no session
+  needed, nothing run): He-normal weights (std sqrt(2 / fan_in), as
+  resnet_arg_scope's initializer), gamma and moving_variance in [0.5, 1.5],
+  beta, moving_mean and biases ~ N(0, 0.1)."""
+  rng = np.random.default_rng(seed)
+  values = {}
+  for name, variable in sorted(variables_by_name(built).items()):
+    shape = variable.shape.as_list()
+    leaf = name.rsplit('/', 1)[-1]
+    if leaf in ('gamma', 'moving_variance'):
+      value = rng.uniform(0.5, 1.5, shape)
+    elif leaf in ('beta', 'moving_mean', 'biases'):
+      value = rng.normal(0, 0.1, shape)
+    else:
+      fan_in = int(np.prod(shape[:-1])) or 1
+      value = rng.standard_normal(shape, dtype=np.float32) * np.sqrt(
+          2.0 / fan_in)
+    values[name] = np.asarray(value, np.float32)
+  return values
+
+
 def load_values(built, values):
   """Loads name -> value into built's variables (names must match).
 

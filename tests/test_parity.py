@@ -20,12 +20,14 @@ FAMILIES = {'resnet_v1': (resnet_v1, ref_v1), 'resnet_v2': (resnet_v2, ref_v2)}
 def build_pair(name, input_shape, **kwargs):
   version = name.rsplit('_', 1)[0]
   ours_module, ref_module = FAMILIES[version]
+  # No initializers run: the values are drawn in numpy and loaded into both.
   ours = netutil.build(getattr(ours_module, name),
                        ours_module.resnet_arg_scope(), input_shape,
-                       spatial_squeeze=False, **kwargs)
+                       session=False, spatial_squeeze=False, **kwargs)
   ref = netutil.build(getattr(ref_module, name), ref_module.resnet_arg_scope(),
-                      input_shape, **kwargs)
-  return ours, ref
+                      input_shape, session=False, **kwargs)
+  return tuple(built._replace(session=tf.compat.v1.Session(graph=built.graph))
+               for built in (ours, ref))
 
 
 def update_ops(built):
@@ -43,7 +45,8 @@ def assert_same_graph_and_outputs(ours, ref, input_shape, seed=0):
   missing = set(ref.end_points) - set(ours.end_points)
   assert not missing, missing
 
-  values = netutil.randomize_batch_norm(ours, seed)
+  values = netutil.random_values(ours, seed)
+  netutil.load_values(ours, values)
   netutil.load_values(ref, values)
   images = netutil.mesh_images(input_shape)
   keys = sorted(ref.end_points)
