@@ -8,8 +8,8 @@ and resnet_v2_{18,34,50,101,152,200}.
 """
 import functools
 
-from slim_resnet import errors
 from slim_resnet import configs
+from slim_resnet import errors
 from slim_resnet import resnet_v1
 from slim_resnet import resnet_v2
 import tf_slim as slim

@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 
 from slim_resnet import cli
-from slim_resnet.train import evaluation
-from slim_resnet.inference import classifier as inference
 from slim_resnet.checkpoints import errors
 from slim_resnet.checkpoints import fetch
 from slim_resnet.checkpoints import restore_check
+from slim_resnet.inference import classifier as inference
+from slim_resnet.train import evaluation
 
 SHIPPED = 'digits_resnet_v1_18'
 

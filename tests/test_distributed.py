@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from slim_resnet import train as training
+from slim_resnet.checkpoints import model_spec
+from slim_resnet.data import image_folder
 from slim_resnet.train import cluster as cluster_lib
 from slim_resnet.train import deployment
 from slim_resnet.train import evaluation
 from slim_resnet.train import graph as train_graph
-from slim_resnet import train as training
-from slim_resnet.checkpoints import model_spec
-from slim_resnet.data import image_folder
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHIPPED = 'digits_resnet_v1_18'

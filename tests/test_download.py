@@ -13,8 +13,8 @@ import tensorflow as tf
 import ckptutil
 from slim_resnet.checkpoints import archive as archive_lib
 from slim_resnet.checkpoints import download as download_lib
-from slim_resnet.checkpoints import fetch
 from slim_resnet.checkpoints import errors
+from slim_resnet.checkpoints import fetch
 from slim_resnet.checkpoints import manifest as manifest_lib
 
 VALUES = {'resnet_v1_50/conv1/weights': np.arange(24, dtype=np.float32

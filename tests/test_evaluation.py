@@ -10,9 +10,9 @@ import pytest
 import tensorflow as tf
 
 from slim_resnet import cli
-from slim_resnet.train import evaluation
-from slim_resnet.inference import classifier as inference
 from slim_resnet.data import datasets
+from slim_resnet.inference import classifier as inference
+from slim_resnet.train import evaluation
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHIPPED = 'digits_resnet_v1_18'

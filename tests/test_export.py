@@ -8,9 +8,9 @@ import pytest
 import tensorflow as tf
 
 from slim_resnet import cli
-from slim_resnet.inference import export
-from slim_resnet.inference import classifier as inference
 from slim_resnet.checkpoints import errors
+from slim_resnet.inference import classifier as inference
+from slim_resnet.inference import export
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHIPPED = 'digits_resnet_v1_18'

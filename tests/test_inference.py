@@ -10,12 +10,12 @@ import tensorflow as tf
 import tf_slim as slim
 from PIL import Image
 
-from slim_resnet.checkpoints import assets
 from slim_resnet import cli
-from slim_resnet.inference import extraction
-from slim_resnet.inference import classifier as inference
 from slim_resnet import resnet_v1
+from slim_resnet.checkpoints import assets
 from slim_resnet.checkpoints import restorer
+from slim_resnet.inference import classifier as inference
+from slim_resnet.inference import extraction
 from slim_resnet.preprocessing import vgg_preprocessing
 
 SHIPPED = assets.asset_path('digits_resnet_v1_18')

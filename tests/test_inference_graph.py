@@ -4,11 +4,11 @@ import tensorflow as tf
 import pytest
 
 import netutil
-from slim_resnet.inference import batch_norm_folding
-from slim_resnet.inference import inference_graph as optimize
-from slim_resnet.checkpoints import errors
 from slim_resnet import resnet_v1
 from slim_resnet import resnet_v2
+from slim_resnet.checkpoints import errors
+from slim_resnet.inference import batch_norm_folding
+from slim_resnet.inference import inference_graph as optimize
 
 
 @pytest.mark.parametrize('module,name,folded_all', [

@@ -18,9 +18,9 @@ from test_blind_spots import np_bn
 from test_blind_spots import np_conv
 from test_blind_spots import relu
 from slim_resnet.checkpoints import assets
-from slim_resnet.inference import classifier as inference
 from slim_resnet.checkpoints import fetch
 from slim_resnet.data import image_folder
+from slim_resnet.inference import classifier as inference
 
 SHIPPED = 'digits_resnet_v1_18'
 MEAN_RGB = np.array([123.68, 116.78, 103.94])  # research/slim vgg means

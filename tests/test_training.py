@@ -12,12 +12,12 @@ import pytest
 import tensorflow as tf
 
 import digitsutil
-from slim_resnet.train import evaluation
 from slim_resnet import train as training
 from slim_resnet.checkpoints import errors
 from slim_resnet.checkpoints import fetch
 from slim_resnet.data import datasets
 from slim_resnet.data import tfrecords
+from slim_resnet.train import evaluation
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHIPPED = 'digits_resnet_v1_18'

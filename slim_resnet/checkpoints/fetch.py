@@ -12,8 +12,8 @@ checkpoints.download.
 import os
 import tarfile
 
-from slim_resnet.checkpoints import assets
 from slim_resnet.checkpoints import archive as archive_lib
+from slim_resnet.checkpoints import assets
 from slim_resnet.checkpoints import errors
 from slim_resnet.checkpoints import manifest as manifest_lib
 

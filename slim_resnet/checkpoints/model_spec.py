@@ -17,11 +17,11 @@ import os
 from typing import Optional
 
 from slim_resnet import files
-from slim_resnet.checkpoints import labels as labels_lib
 from slim_resnet import notices
-from slim_resnet.checkpoints import fetch
 from slim_resnet.checkpoints import errors
+from slim_resnet.checkpoints import fetch
 from slim_resnet.checkpoints import inspect_checkpoint
+from slim_resnet.checkpoints import labels as labels_lib
 from slim_resnet.checkpoints import manifest as manifest_lib
 
 SHIPPED = 'digits_resnet_v1_18'

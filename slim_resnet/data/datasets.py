@@ -21,8 +21,8 @@ import os
 import numpy as np
 
 from slim_resnet import errors
-from slim_resnet.data import images as images_lib
 from slim_resnet.data import image_folder
+from slim_resnet.data import images as images_lib
 from slim_resnet.data import tfrecords
 import tensorflow as tf
 

@@ -21,8 +21,8 @@ import numpy as np
 from PIL import Image
 
 from slim_resnet import files
-from slim_resnet.data import images as images_lib
 from slim_resnet.data import image_folder
+from slim_resnet.data import images as images_lib
 import tensorflow as tf
 
 FEATURES = {

@@ -17,11 +17,12 @@ import collections
 import numpy as np
 
 from slim_resnet import errors
-from slim_resnet.data import images as images_lib
 from slim_resnet import nets_factory
-from slim_resnet.inference import precision as precision_lib
 from slim_resnet.checkpoints import model_spec as model_spec_lib
 from slim_resnet.checkpoints import restorer as restore_lib
+from slim_resnet.data import images as images_lib
+from slim_resnet.inference import inference_graph
+from slim_resnet.inference import precision as precision_lib
 import tensorflow as tf
 
 Batch = collections.namedtuple('Batch', ['paths', 'outputs', 'errors'])
@@ -32,7 +33,7 @@ class EndPointError(errors.UsageError, KeyError):
   __str__ = Exception.__str__
 
 
-class FeatureExtractor(object):
+class FeatureExtractor(inference_graph.OwnsSession):
   """Builds a network once, restores a checkpoint, and runs end_points.
 
   Args:
@@ -222,15 +223,6 @@ class FeatureExtractor(object):
                   {k: v[ok] for k, v in zip(keys, values)},
                   [(p, e.decode('utf-8')) for p, e, good
                    in zip(decoded, errors, ok) if not good])
-
-  def close(self):
-    self.session.close()
-
-  def __enter__(self):
-    return self
-
-  def __exit__(self, *exc_info):
-    self.close()
 
 
 class Classifier(FeatureExtractor):

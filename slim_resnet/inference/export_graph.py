@@ -18,6 +18,7 @@ from slim_resnet import errors
 from slim_resnet import nets_factory
 from slim_resnet.checkpoints import restorer
 from slim_resnet.inference import batch_norm_folding
+from slim_resnet.inference import inference_graph
 import tensorflow as tf
 
 INPUT_TYPES = ('images', 'image_bytes')
@@ -95,7 +96,7 @@ def build_inference_graph(spec, input_type='images', end_points=(),
   return inputs, outputs
 
 
-class LoadedGraph(object):
+class LoadedGraph(inference_graph.OwnsSession):
   """A graph built by build_inference_graph, with the checkpoint loaded."""
 
   def __init__(self, spec, input_type, end_points, fold_batch_norms,
@@ -115,12 +116,3 @@ class LoadedGraph(object):
 
   def run(self, batch):
     return self.session.run(self.outputs, {self.inputs: batch})
-
-  def close(self):
-    self.session.close()
-
-  def __enter__(self):
-    return self
-
-  def __exit__(self, *exc_info):
-    self.close()

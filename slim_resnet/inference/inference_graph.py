@@ -93,7 +93,20 @@ def inference_config(xla=False, precision='float32'):
   return config
 
 
-class InferenceSession(object):
+class OwnsSession(object):
+  """close() and `with` for an object that holds a Session as .session."""
+
+  def close(self):
+    self.session.close()
+
+  def __enter__(self):
+    return self
+
+  def __exit__(self, *exc_info):
+    self.close()
+
+
+class InferenceSession(OwnsSession):
   """Runs a frozen GraphDef: `outputs = run(images)`.
 
   Args:
@@ -149,12 +162,3 @@ class InferenceSession(object):
     if self._input.dtype == tf.float32:
       images = np.asarray(images, np.float32)
     return self.session.run(self._outputs, {self._input: images})
-
-  def close(self):
-    self.session.close()
-
-  def __enter__(self):
-    return self
-
-  def __exit__(self, *exc_info):
-    self.close()

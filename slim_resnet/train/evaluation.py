@@ -21,10 +21,10 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
+from slim_resnet import nets_factory
 from slim_resnet.checkpoints import model_spec as model_spec_lib
 from slim_resnet.checkpoints import restorer
 from slim_resnet.data import datasets
-from slim_resnet import nets_factory
 from slim_resnet.inference import precision as precision_lib
 from slim_resnet.train import inputs
 import tensorflow as tf

@@ -26,9 +26,9 @@ import contextlib
 import tf_slim as slim
 
 from slim_resnet import nets_factory
+from slim_resnet.checkpoints import restorer
 from slim_resnet.train import optimizers as optimization
 from slim_resnet.train.config import TrainingError
-from slim_resnet.checkpoints import restorer
 import tensorflow as tf
 
 TrainOps = collections.namedtuple('TrainOps', [
