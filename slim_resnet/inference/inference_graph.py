@@ -19,6 +19,15 @@ Steps, each TensorFlow's own tool:
      ReLU become one fused kernel on CPU).
 Numbers equal the unfolded graph's within float32 rounding (tests: 1e-4).
 
+Weights (InferenceSession(..., weights=)): by default in float32 the big
+float constants (conv and fc weights) are moved out of the GraphDef into
+variables, assigned once from numpy before the first run
+(weights_to_variables, assign_weights). Grappler, the session's graph copies
+and the Python graph then never hold them; the variables do, once. Same
+fusions and speed as constants; peak RSS of InferenceSession.from_file on
+resnet_v1_50 at 224 px: 2030 MB with constants, ~970 MB with variables
+(scripts/benchmark.py, slim_resnet_v1_50_frozen).
+
 Precision (slim_resnet.inference.precision): InferenceSession(..., precision='bfloat16')
 adds grappler's auto_mixed_precision_onednn_bfloat16 rewrite. In a frozen
 graph the weights are constants, so the Cast to bf16 the rewrite puts before
@@ -26,6 +35,8 @@ each convolution is folded by constant folding when the session first runs:
 the weights are cast once and held as bf16; only the input and output are
 cast per run. InferenceSession.from_file keeps no parsed GraphDef alive.
 """
+import ctypes
+
 import numpy as np
 import tensorflow as tf
 from tensorflow.core.protobuf import rewriter_config_pb2
@@ -93,6 +104,107 @@ def inference_config(xla=False, precision='float32'):
   return config
 
 
+# Float constants at least this big (elements) are held in variables by
+# InferenceSession: conv and fc weights; biases and shapes stay constants.
+MIN_WEIGHT_ELEMENTS = 4096
+
+
+def _weight_node(node):
+  """Whether a NodeDef is a float32 Const of >= MIN_WEIGHT_ELEMENTS values."""
+  if node.op != 'Const' or node.attr['dtype'].type != tf.float32.as_datatype_enum:
+    return False
+  shape = node.attr['value'].tensor.tensor_shape
+  return (not shape.unknown_rank and
+          int(np.prod([d.size for d in shape.dim])) >= MIN_WEIGHT_ELEMENTS)
+
+
+def weights_to_variables(graph_def, stored_dtype=tf.float32):
+  """A copy of a GraphDef whose big float constants are variables.
+
+  Each weight Const `w` becomes `w/stored` (VariableV2 of `stored_dtype`),
+  `w/stored/value` (its Placeholder), `w/stored/assign`, and `w` itself an
+  Identity of the variable (a Cast to float32 if stored_dtype is bfloat16;
+  grappler's bf16 rewrite then removes the Cast). Consumers are unchanged.
+
+  Args:
+    graph_def: A frozen GraphDef (not changed).
+    stored_dtype: tf.float32 or tf.bfloat16, the variables' dtype.
+
+  Returns:
+    (GraphDef, {variable name: ndarray of stored_dtype}); feed the values
+    once with assign_weights.
+  """
+  stripped = tf.compat.v1.GraphDef()
+  stripped.versions.CopyFrom(graph_def.versions)
+  stripped.library.CopyFrom(graph_def.library)
+  values = {}
+  for node in graph_def.node:
+    if not _weight_node(node):
+      stripped.node.add().CopyFrom(node)
+      continue
+    stored = node.name + '/stored'
+    values[stored] = tf.make_ndarray(node.attr['value'].tensor).astype(
+        stored_dtype.as_numpy_dtype, copy=False)
+    new = stripped.node.add(name=node.name, device=node.device,
+                            input=[stored] + list(node.input))
+    if stored_dtype == tf.float32:
+      new.op = 'Identity'
+      new.attr['T'].type = tf.float32.as_datatype_enum
+    else:
+      new.op = 'Cast'
+      new.attr['SrcT'].type = stored_dtype.as_datatype_enum
+      new.attr['DstT'].type = tf.float32.as_datatype_enum
+    _add_variable(stripped, stored, values[stored].shape, stored_dtype,
+                  node.device)
+  return stripped, values
+
+
+def _add_variable(graph_def, name, shape, dtype, device):
+  """Adds VariableV2 `name`, Placeholder `name/value`, Assign `name/assign`."""
+  shape = tf.TensorShape(shape).as_proto()
+  for suffix, op in (('', 'VariableV2'), ('/value', 'Placeholder')):
+    node = graph_def.node.add(name=name + suffix, op=op, device=device)
+    node.attr['dtype'].type = dtype.as_datatype_enum
+    node.attr['shape'].shape.CopyFrom(shape)
+  assign = graph_def.node.add(name=name + '/assign', op='Assign',
+                              device=device, input=[name, name + '/value'])
+  assign.attr['T'].type = dtype.as_datatype_enum
+  assign.attr['validate_shape'].b = True
+  assign.attr['use_locking'].b = False
+
+
+def default_weights(precision):
+  """'variables' in float32, 'constants' in a lowered precision."""
+  return 'constants' if precision.lowered else 'variables'
+
+
+def release_free_memory():
+  """Hands freed heap pages back to the OS (glibc's malloc_trim).
+
+  After the weights are assigned, the freed numpy copies would otherwise
+  stay in the process's RSS (about 100 MB for resnet_v1_50) and the first
+  large batch would raise the peak above them. Returns False where there is
+  no malloc_trim (not glibc).
+  """
+  try:
+    return bool(ctypes.CDLL(None).malloc_trim(0))
+  except (OSError, AttributeError):
+    return False
+
+
+def assign_weights(session, values):
+  """Runs each `name/assign` fed `values[name]`, emptying `values` as it goes.
+
+  One variable at a time, so the process holds each weight about once.
+  """
+  graph = session.graph
+  while values:
+    name, value = values.popitem()
+    session.run(graph.get_operation_by_name(name + '/assign'),
+                {graph.get_tensor_by_name(name + '/value:0'): value})
+    del value
+
+
 class OwnsSession(object):
   """close() and `with` for an object that holds a Session as .session."""
 
@@ -122,16 +234,31 @@ class InferenceSession(OwnsSession):
       slim_resnet.inference.precision. `self.precision` is what runs.
     strict: Raise precision.PrecisionError instead of falling back to
       float32 on a CPU without bf16 kernels.
+    weights: 'variables' (the default in float32): the weights are moved
+      into variables (weights_to_variables) assigned once before the first
+      run, so grappler and the session's graph copies never hold them;
+      'constants': run the GraphDef as it is.
   """
 
   def __init__(self, graph_def, input_name, output_names, device=None,
-               xla=False, precision='float32', strict=False):
+               xla=False, precision='float32', strict=False, *,
+               weights=None):
     from slim_resnet.inference import precision as precision_lib  # pylint: disable=g-import-not-at-top
     self.precision = precision_lib.as_precision(
         precision, strict, device=device, cast_once=True)
+    self.weights = weights or default_weights(self.precision)
+    self._values = {}
+    if self.weights == 'variables':
+      graph_def, self._values = weights_to_variables(
+          graph_def, tf.bfloat16 if self.precision.name == 'bfloat16'
+          else tf.float32)
+    elif self.weights != 'constants':
+      raise ValueError("weights must be 'variables' or 'constants'; got %r"
+                       % (weights,))
     self.graph = tf.Graph()
     with self.graph.as_default(), tf.compat.v1.device(device):
       tf.graph_util.import_graph_def(graph_def, name='')
+    del graph_def
     self._input = self.graph.get_tensor_by_name(input_name + ':0')
     self._outputs = [self.graph.get_tensor_by_name(n + ':0')
                      for n in output_names]
@@ -142,23 +269,31 @@ class InferenceSession(OwnsSession):
   def from_file(cls, path, input_name, output_names, **kwargs):
     """Loads a frozen GraphDef file; keeps no Python copy of its weights.
 
-    The parsed GraphDef is freed once imported and the session has been run
+    The parsed GraphDef is freed once imported, then the session is run
     once (a warm-up on one zero image when the input is float images of a
-    known size), so the process holds the weights in the session's
-    optimized graph only (bf16 with precision='bfloat16').
+    known size; it assigns the weight variables), so the process holds the
+    weights once, in the session.
     """
     graph_def = tf.compat.v1.GraphDef()
     with open(path, 'rb') as f:
       graph_def.ParseFromString(f.read())
     run = cls(graph_def, input_name, output_names, **kwargs)
     del graph_def
+    run._assign()  # pylint: disable=protected-access
     shape = run._input.shape  # pylint: disable=protected-access
     if run._input.dtype == tf.float32 and shape.rank and (  # pylint: disable=protected-access
         None not in shape.as_list()[1:]):
       run(np.zeros([1] + shape.as_list()[1:], np.float32))
+    release_free_memory()
     return run
 
+  def _assign(self):
+    """Assigns the weight variables (once; a no-op afterwards)."""
+    if self._values:
+      assign_weights(self.session, self._values)
+
   def __call__(self, images):
+    self._assign()
     if self._input.dtype == tf.float32:
       images = np.asarray(images, np.float32)
     return self.session.run(self._outputs, {self._input: images})
