@@ -83,21 +83,34 @@ def count_ops(graph_def, op_type):
   return sum(1 for node in graph_def.node if node.op == op_type)
 
 
-def inference_config(xla=False, precision='float32'):
+def inference_config(xla=False, precision='float32', device=None):
   """A ConfigProto with grappler's constant folding and remapper on.
+
+  Off the GPU, grappler's layout and memory optimizers are off (they change
+  nothing in a CPU inference graph, and each copies a constant-weight graph:
+  ~200 MB more peak RSS apiece on resnet_v1_50 in bf16), and its passes run
+  once instead of twice (~50 MB).
 
   Args:
     xla: Turn on XLA JIT compilation.
     precision: A precision.Precision or name; 'bfloat16'/'float16' add
       grappler's mixed-precision rewrite (precision.rewrite).
+    device: The graph's device (None: CPU unless it names a GPU).
   """
   from slim_resnet.inference import precision as precision_lib  # pylint: disable=g-import-not-at-top
   config = tf.compat.v1.ConfigProto()
   precision_lib.rewrite(config, precision)
   rewrite = config.graph_options.rewrite_options
-  rewrite.constant_folding = rewriter_config_pb2.RewriterConfig.ON
-  rewrite.remapping = rewriter_config_pb2.RewriterConfig.ON
-  rewrite.arithmetic_optimization = rewriter_config_pb2.RewriterConfig.ON
+  on, off = (rewriter_config_pb2.RewriterConfig.ON,
+             rewriter_config_pb2.RewriterConfig.OFF)
+  rewrite.constant_folding = on
+  rewrite.remapping = on
+  rewrite.arithmetic_optimization = on
+  rewrite.meta_optimizer_iterations = rewriter_config_pb2.RewriterConfig.ONE
+  if not (precision_lib.on_gpu(device) or (
+      device is None and precision_lib.gpu_available())):
+    rewrite.layout_optimizer = off
+    rewrite.memory_optimization = rewriter_config_pb2.RewriterConfig.NO_MEM_OPT
   if xla:
     config.graph_options.optimizer_options.global_jit_level = (
         tf.compat.v1.OptimizerOptions.ON_1)
@@ -157,6 +170,34 @@ def weights_to_variables(graph_def, stored_dtype=tf.float32):
     _add_variable(stripped, stored, values[stored].shape, stored_dtype,
                   node.device)
   return stripped, values
+
+
+def weights_to_bfloat16(graph_def):
+  """A copy of a GraphDef whose big float constants are stored as bfloat16.
+
+  Each weight Const `w` becomes `w/bf16` (a bfloat16 Const) and `w` a Cast
+  to float32 of it, which grappler's bf16 rewrite removes: the graph holds
+  the weights at half the size, rounded as the rewrite would round them.
+  """
+  stripped = tf.compat.v1.GraphDef()
+  stripped.versions.CopyFrom(graph_def.versions)
+  stripped.library.CopyFrom(graph_def.library)
+  for node in graph_def.node:
+    if not _weight_node(node):
+      stripped.node.add().CopyFrom(node)
+      continue
+    value = tf.make_ndarray(node.attr['value'].tensor).astype(
+        tf.bfloat16.as_numpy_dtype)
+    const = stripped.node.add(name=node.name + '/bf16', op='Const',
+                              device=node.device)
+    const.attr['dtype'].type = tf.bfloat16.as_datatype_enum
+    const.attr['value'].tensor.CopyFrom(tf.make_tensor_proto(value))
+    del value
+    cast = stripped.node.add(name=node.name, op='Cast', device=node.device,
+                             input=[const.name] + list(node.input))
+    cast.attr['SrcT'].type = tf.bfloat16.as_datatype_enum
+    cast.attr['DstT'].type = tf.float32.as_datatype_enum
+  return stripped
 
 
 def _add_variable(graph_def, name, shape, dtype, device):
@@ -252,6 +293,8 @@ class InferenceSession(OwnsSession):
       graph_def, self._values = weights_to_variables(
           graph_def, tf.bfloat16 if self.precision.name == 'bfloat16'
           else tf.float32)
+    elif self.weights == 'constants' and self.precision.name == 'bfloat16':
+      graph_def = weights_to_bfloat16(graph_def)
     elif self.weights != 'constants':
       raise ValueError("weights must be 'variables' or 'constants'; got %r"
                        % (weights,))
@@ -263,7 +306,7 @@ class InferenceSession(OwnsSession):
     self._outputs = [self.graph.get_tensor_by_name(n + ':0')
                      for n in output_names]
     self.session = tf.compat.v1.Session(
-        graph=self.graph, config=inference_config(xla, self.precision))
+        graph=self.graph, config=inference_config(xla, self.precision, device))
 
   @classmethod
   def from_file(cls, path, input_name, output_names, **kwargs):

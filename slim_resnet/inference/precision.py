@@ -90,7 +90,8 @@ def gpu_available():
   return bool(tf.config.list_physical_devices('GPU'))
 
 
-def _on_gpu(device):
+def on_gpu(device):
+  """Whether a device string names a GPU ('/GPU:0', '/device:gpu:1')."""
   return bool(device) and 'gpu' in str(device).lower()
 
 
@@ -122,7 +123,7 @@ def resolve(precision='float32', strict=False, batch_size=None, device=None,
         ', '.join(PRECISIONS), precision))
   if precision == 'float32':
     return Precision('float32', precision)
-  gpu = _on_gpu(device) or (device is None and gpu_available())
+  gpu = on_gpu(device) or (device is None and gpu_available())
   if precision == 'float16':
     if gpu:
       return Precision('float16', precision)
