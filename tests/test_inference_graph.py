@@ -132,3 +132,36 @@ def test_folding_keeps_epsilon_with_small_variances(module, name):
   with optimize.InferenceSession(graph_def, 'inputs', [logits]) as run:
     frozen, = run(images)
   assert netutil.relative_difference(frozen, expected) <= 1e-4
+
+
+def test_weights_in_variables_equal_constants(tmp_path):
+  """weights='variables' (the float32 default) moves the conv weights out of
+  the graph and gives the constants' logits exactly; from_file too."""
+  built = netutil.build(resnet_v1.resnet_v1_18, resnet_v1.resnet_arg_scope(),
+                        [2, 64, 64, 3], num_classes=5, is_training=False,
+                        depth_multiplier=0.25)
+  netutil.randomize_batch_norm(built, seed=8)
+  images = netutil.mesh_images([2, 64, 64, 3])
+  logits = built.net.op.name
+  graph_def = optimize.optimized_graph_def(built.session, 'inputs', [logits])
+  built.session.close()
+  weights = [n.name for n in graph_def.node if optimize._weight_node(n)]  # pylint: disable=protected-access
+  assert weights
+  with optimize.InferenceSession(graph_def, 'inputs', [logits],
+                                 weights='constants') as run:
+    expected, = run(images)
+  with optimize.InferenceSession(graph_def, 'inputs', [logits]) as run:
+    assert run.weights == 'variables'
+    got, = run(images)
+    held = run.graph.as_graph_def()
+  np.testing.assert_array_equal(got, expected)
+  assert not [n for n in held.node if optimize._weight_node(n)]  # pylint: disable=protected-access
+  assert optimize.count_ops(held, 'VariableV2') == len(weights)
+  assert optimize.count_ops(graph_def, 'VariableV2') == 0  # Not changed.
+  path = str(tmp_path / 'frozen.pb')
+  with open(path, 'wb') as f:
+    f.write(graph_def.SerializeToString())
+  with optimize.InferenceSession.from_file(path, 'inputs', [logits]) as run:
+    np.testing.assert_array_equal(run(images)[0], expected)
+  with pytest.raises(ValueError):
+    optimize.InferenceSession(graph_def, 'inputs', [logits], weights='disk')

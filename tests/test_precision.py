@@ -85,6 +85,32 @@ def test_export_bf16_records_it_and_saved_model_runs(tmp_path):
 
 
 @needs_bf16
+def test_bf16_frozen_graph_weights_bf16_constants_or_variables(tmp_path):
+  """In bf16 the frozen graph's weights are bf16 constants by default, or bf16
+  variables (weights='variables'); both give the same logits, near float32's."""
+  from slim_resnet.inference import export  # pylint: disable=g-import-not-at-top
+  from slim_resnet.inference import export_check  # pylint: disable=g-import-not-at-top
+  from slim_resnet.inference import inference_graph  # pylint: disable=g-import-not-at-top
+  from slim_resnet.checkpoints import model_spec  # pylint: disable=g-import-not-at-top
+  result = export.export_model(None, str(tmp_path / 'out'), formats=['frozen'])
+  batch = export_check.test_batch(model_spec.resolve_model(None), 'images')
+  logits = {}
+  for name, kwargs in (('fp32', {}), ('constants', {'precision': 'bfloat16'}),
+                       ('variables', {'precision': 'bfloat16',
+                                      'weights': 'variables'})):
+    with inference_graph.InferenceSession.from_file(
+        result.frozen_graph, 'images', ['logits'], **kwargs) as run:
+      logits[name], = run(batch)
+      if name == 'constants':
+        assert run.weights == 'constants'
+        held = run.graph.as_graph_def()
+        assert inference_graph.count_ops(held, 'Cast') > 0  # bf16 -> float32.
+  np.testing.assert_array_equal(logits['constants'], logits['variables'])
+  fp32 = logits['fp32']
+  assert np.abs(logits['constants'] - fp32).max() <= REL_TOL * np.abs(fp32).max()
+
+
+@needs_bf16
 def test_bf16_training_checkpoint_is_float32_and_restores_into_fp32(tmp_path):
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   from slim_resnet.inference import classifier as inference  # pylint: disable=g-import-not-at-top

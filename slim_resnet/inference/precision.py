@@ -17,9 +17,8 @@ bf16 compute restores anywhere.
 float32 otherwise, and says which: a session graph with variables casts every
 weight to bf16 on every run, which costs about what bf16 saves at small
 batches, so below AUTO_MIN_BATCH it runs float32; a frozen graph
-(optimize.InferenceSession) holds the weights as constants, which grappler's
-constant folding casts to bf16 once, when the session first runs, so there
-bf16 wins at every batch (README "Performance"). On a CPU without bf16 support,
+(inference_graph.InferenceSession) holds the weights as constants, cast to
+bf16 once when it is loaded, so there bf16 wins at every batch (README "Performance"). On a CPU without bf16 support,
 'bfloat16' falls back to float32 with one message on stderr (strict=True
 raises PrecisionError instead): the emulation would be slower than float32.
 """
