@@ -24,9 +24,11 @@ float constants (conv and fc weights) are moved out of the GraphDef into
 variables, assigned once from numpy before the first run
 (weights_to_variables, assign_weights). Grappler, the session's graph copies
 and the Python graph then never hold them; the variables do, once. Same
-fusions and speed as constants; peak RSS of InferenceSession.from_file on
-resnet_v1_50 at 224 px: 2030 MB with constants, ~970 MB with variables
-(scripts/benchmark.py, slim_resnet_v1_50_frozen).
+fusions and logits as constants; peak RSS of InferenceSession.from_file on
+resnet_v1_50 at 224 px: ~2040 MB with constants, ~1010 MB with variables
+(scripts/benchmark.py, slim_resnet_v1_50_frozen; tf-slim's ~1095 MB). The
+cost: oneDNN reorders non-constant filters on every run, ~8% more CPU per
+image at batch 1 and ~3% at 16 (weights='constants' avoids it).
 
 Precision (slim_resnet.inference.precision): InferenceSession(..., precision='bfloat16')
 adds grappler's auto_mixed_precision_onednn_bfloat16 rewrite. The weights
@@ -233,7 +235,7 @@ def release_free_memory():
   """
   try:
     return bool(ctypes.CDLL(None).malloc_trim(0))
-  except (OSError, AttributeError):
+  except (OSError, AttributeError, TypeError):
     return False
 
 
