@@ -44,6 +44,8 @@ Off the GPU, grappler runs once and without its layout and memory optimizers
 import ctypes
 
 import numpy as np
+
+from slim_resnet import errors
 import tensorflow as tf
 from tensorflow.core.protobuf import rewriter_config_pb2
 from tensorflow.python.tools import optimize_for_inference_lib  # pylint: disable=g-direct-tensorflow-import
@@ -302,7 +304,7 @@ class InferenceSession(OwnsSession):
     elif self.weights == 'constants' and self.precision.name == 'bfloat16':
       graph_def = weights_to_bfloat16(graph_def)
     elif self.weights != 'constants':
-      raise ValueError("weights must be 'variables' or 'constants'; got %r"
+      raise errors.UsageError("weights must be 'variables' or 'constants'; got %r"
                        % (weights,))
     self.graph = tf.Graph()
     with self.graph.as_default(), tf.compat.v1.device(device):
