@@ -35,7 +35,8 @@ setuptools.setup(
         # only safetensors.
         'torch': ['torch', 'safetensors'],
         'safetensors': ['safetensors'],
-        'test': ['pytest', 'scikit-learn', 'safetensors', 'nose'],
+        # pytest-xdist: pytest.ini runs the suite on every core (up to 4).
+        'test': ['pytest', 'pytest-xdist', 'scikit-learn', 'safetensors', 'nose'],
     },
     entry_points={'console_scripts': ['slim-resnet=slim_resnet.cli:main']},
 )
