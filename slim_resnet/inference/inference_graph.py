@@ -139,6 +139,20 @@ def _weight_node(node):
           int(np.prod([d.size for d in shape.dim])) >= MIN_WEIGHT_ELEMENTS)
 
 
+def _replace_weights(graph_def, replace):
+  """A copy of graph_def in which replace(copy, node) stands in for each
+  weight Const (_weight_node); every other node is copied as it is."""
+  copy = tf.compat.v1.GraphDef()
+  copy.versions.CopyFrom(graph_def.versions)
+  copy.library.CopyFrom(graph_def.library)
+  for node in graph_def.node:
+    if _weight_node(node):
+      replace(copy, node)
+    else:
+      copy.node.add().CopyFrom(node)
+  return copy
+
+
 def weights_to_variables(graph_def, stored_dtype=tf.float32):
   """A copy of a GraphDef whose big float constants are variables.
 
@@ -155,19 +169,14 @@ def weights_to_variables(graph_def, stored_dtype=tf.float32):
     (GraphDef, {variable name: ndarray of stored_dtype}); feed the values
     once with assign_weights.
   """
-  stripped = tf.compat.v1.GraphDef()
-  stripped.versions.CopyFrom(graph_def.versions)
-  stripped.library.CopyFrom(graph_def.library)
   values = {}
-  for node in graph_def.node:
-    if not _weight_node(node):
-      stripped.node.add().CopyFrom(node)
-      continue
+
+  def replace(copy, node):
     stored = node.name + '/stored'
     values[stored] = tf.make_ndarray(node.attr['value'].tensor).astype(
         stored_dtype.as_numpy_dtype, copy=False)
-    new = stripped.node.add(name=node.name, device=node.device,
-                            input=[stored] + list(node.input))
+    new = copy.node.add(name=node.name, device=node.device,
+                        input=[stored] + list(node.input))
     if stored_dtype == tf.float32:
       new.op = 'Identity'
       new.attr['T'].type = tf.float32.as_datatype_enum
@@ -175,9 +184,9 @@ def weights_to_variables(graph_def, stored_dtype=tf.float32):
       new.op = 'Cast'
       new.attr['SrcT'].type = stored_dtype.as_datatype_enum
       new.attr['DstT'].type = tf.float32.as_datatype_enum
-    _add_variable(stripped, stored, values[stored].shape, stored_dtype,
+    _add_variable(copy, stored, values[stored].shape, stored_dtype,
                   node.device)
-  return stripped, values
+  return _replace_weights(graph_def, replace), values
 
 
 def weights_to_bfloat16(graph_def):
@@ -187,25 +196,19 @@ def weights_to_bfloat16(graph_def):
   to float32 of it, which grappler's bf16 rewrite removes: the graph holds
   the weights at half the size, rounded as the rewrite would round them.
   """
-  stripped = tf.compat.v1.GraphDef()
-  stripped.versions.CopyFrom(graph_def.versions)
-  stripped.library.CopyFrom(graph_def.library)
-  for node in graph_def.node:
-    if not _weight_node(node):
-      stripped.node.add().CopyFrom(node)
-      continue
+  def replace(copy, node):
     value = tf.make_ndarray(node.attr['value'].tensor).astype(
         tf.bfloat16.as_numpy_dtype)
-    const = stripped.node.add(name=node.name + '/bf16', op='Const',
-                              device=node.device)
+    const = copy.node.add(name=node.name + '/bf16', op='Const',
+                          device=node.device)
     const.attr['dtype'].type = tf.bfloat16.as_datatype_enum
     const.attr['value'].tensor.CopyFrom(tf.make_tensor_proto(value))
     del value
-    cast = stripped.node.add(name=node.name, op='Cast', device=node.device,
-                             input=[const.name] + list(node.input))
+    cast = copy.node.add(name=node.name, op='Cast', device=node.device,
+                         input=[const.name] + list(node.input))
     cast.attr['SrcT'].type = tf.bfloat16.as_datatype_enum
     cast.attr['DstT'].type = tf.float32.as_datatype_enum
-  return stripped
+  return _replace_weights(graph_def, replace)
 
 
 def _add_variable(graph_def, name, shape, dtype, device):
