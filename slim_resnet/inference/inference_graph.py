@@ -115,8 +115,7 @@ def inference_config(xla=False, precision='float32', device=None):
   rewrite.remapping = on
   rewrite.arithmetic_optimization = on
   rewrite.meta_optimizer_iterations = rewriter_config_pb2.RewriterConfig.ONE
-  if not (precision_lib.on_gpu(device) or (
-      device is None and precision_lib.gpu_available())):
+  if not precision_lib.runs_on_gpu(device):
     rewrite.layout_optimizer = off
     rewrite.memory_optimization = rewriter_config_pb2.RewriterConfig.NO_MEM_OPT
   if xla:
@@ -307,8 +306,8 @@ class InferenceSession(OwnsSession):
     elif self.weights == 'constants' and self.precision.name == 'bfloat16':
       graph_def = weights_to_bfloat16(graph_def)
     elif self.weights != 'constants':
-      raise errors.UsageError("weights must be 'variables' or 'constants'; got %r"
-                       % (weights,))
+      raise errors.UsageError(
+          "weights must be 'variables' or 'constants'; got %r" % (weights,))
     self.graph = tf.Graph()
     with self.graph.as_default(), tf.compat.v1.device(device):
       tf.graph_util.import_graph_def(graph_def, name='')

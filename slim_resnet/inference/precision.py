@@ -89,9 +89,15 @@ def gpu_available():
   return bool(tf.config.list_physical_devices('GPU'))
 
 
-def on_gpu(device):
+def _on_gpu(device):
   """Whether a device string names a GPU ('/GPU:0', '/device:gpu:1')."""
   return bool(device) and 'gpu' in str(device).lower()
+
+
+def runs_on_gpu(device=None):
+  """Whether a graph placed on `device` runs on a GPU: the device names one,
+  or none is given and TensorFlow sees a GPU."""
+  return _on_gpu(device) or (device is None and gpu_available())
 
 
 def resolve(precision='float32', strict=False, batch_size=None, device=None,
@@ -122,7 +128,7 @@ def resolve(precision='float32', strict=False, batch_size=None, device=None,
         ', '.join(PRECISIONS), precision))
   if precision == 'float32':
     return Precision('float32', precision)
-  gpu = on_gpu(device) or (device is None and gpu_available())
+  gpu = runs_on_gpu(device)
   if precision == 'float16':
     if gpu:
       return Precision('float16', precision)
