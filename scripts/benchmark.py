@@ -54,7 +54,7 @@ import time
 import numpy as np
 
 ROWS = {
-    # name: (kind, version[, precision])
+    # name: (kind, version[, precision[, frozen graph's weights]])
     'slim_resnet_v1_50': ('ours', 'v1'),
     'slim_resnet_v1_50_optimized': ('folded', 'v1'),
     'tf_slim_v1_50': ('reference', 'v1'),
@@ -67,17 +67,23 @@ ROWS = {
     # frozen GraphDef export path (batch norm folded).
     'slim_resnet_v1_50_frozen': ('frozen', 'v1'),
     # --precision bfloat16: grappler's bf16 rewrite. The session graph casts
-    # its variables to bf16 on every run; the frozen graph's constant weights
-    # are folded to bf16 once. Keras 3 under its 'mixed_bfloat16' policy.
+    # its variables to bf16 on every run; the frozen graph's weights are
+    # stored as bf16 once: its default ('mixed': the big ones constants, the
+    # rest variables) and all constants. Keras 3 under its 'mixed_bfloat16'
+    # policy.
     'slim_resnet_v1_50_bf16': ('ours', 'v1', 'bfloat16'),
     'slim_resnet_v1_50_frozen_bf16': ('frozen', 'v1', 'bfloat16'),
+    'slim_resnet_v1_50_frozen_bf16_constants': ('frozen', 'v1', 'bfloat16',
+                                                'constants'),
     'keras3_ResNet50_bf16': ('keras3', 'v1', 'bfloat16'),
 }
 DEFAULT_ROWS = [name for name, spec in ROWS.items()
                 if spec[0] != 'frozen' and len(spec) == 2]
 PRECISION_ROWS = {
     'bfloat16': ['slim_resnet_v1_50_frozen', 'slim_resnet_v1_50_bf16',
-                 'slim_resnet_v1_50_frozen_bf16', 'keras3_ResNet50_bf16'],
+                 'slim_resnet_v1_50_frozen_bf16',
+                 'slim_resnet_v1_50_frozen_bf16_constants',
+                 'keras3_ResNet50_bf16'],
 }
 REFERENCE = {'v1': 'tf_slim_v1_50', 'v2': 'tf_slim_v2_50'}
 AGREEMENT = ('max_abs_logit_diff', 'mean_abs_logit_diff', 'rel_logit_diff',
@@ -86,6 +92,11 @@ AGREEMENT = ('max_abs_logit_diff', 'mean_abs_logit_diff', 'rel_logit_diff',
 
 def row_precision(name):
   return (ROWS[name][2:] or ('float32',))[0]
+
+
+def row_weights(name):
+  """A frozen row's InferenceSession weights= (None: its default)."""
+  return (ROWS[name][3:] or (None,))[0]
 METRICS = ('build_s', 'restore_s', 'peak_rss_mb')  # lower is better
 
 
@@ -237,13 +248,14 @@ def run_slim_row(kind, version, args, precision='float32'):
   return result
 
 
-def run_frozen_row(args, precision='float32'):
+def run_frozen_row(args, precision='float32', weights=None):
   """Inference rates and peak memory of a frozen GraphDef file."""
   from slim_resnet.inference import inference_graph as optimize  # pylint: disable=g-import-not-at-top
   with optimize.InferenceSession.from_file(
       args.frozen, 'images', ['logits'], device=args.device,
-      precision=precision, strict=True) as run:
+      precision=precision, strict=True, weights=weights) as run:
     result = _inference_rates(run, args)
+    result['weights'] = run.weights
     if precision != 'float32':
       x = _agreement_inputs(args)
       lowered, = run(x)
@@ -337,7 +349,7 @@ def run_row(name, args):
   kind, version = ROWS[name][:2]
   precision = row_precision(name)
   if args.frozen:
-    return run_frozen_row(args, precision)
+    return run_frozen_row(args, precision, row_weights(name))
   if kind in ('keras3', 'tf_keras'):
     return run_keras_row(kind, args, precision)
   return run_slim_row(kind, version, args, precision)
@@ -416,7 +428,7 @@ def format_table(results, args):
   columns = (['infer_b%d' % b for b in args.batch_sizes] +
              ['train_b%d' % max(args.batch_sizes), 'build_s', 'restore_s',
               'peak_rss_mb', 'gflops_per_s', 'of_peak'])
-  lines = ['%-30s' % 'row' + ''.join('%13s' % c for c in columns)]
+  lines = ['%-40s' % 'row' + ''.join('%13s' % c for c in columns)]
   agreement = [(n, r) for n, r in results['rows'].items()
                if 'top1_agreement' in r]
   for name, row in results['rows'].items():
@@ -425,21 +437,21 @@ def format_table(results, args):
       v = row.get(c)
       cells.append('%13s' % ('-' if v is None else (
           '%.1f%%' % (100 * v) if c == 'of_peak' else '%.2f' % v)))
-    lines.append('%-30s' % name + ''.join(cells))
+    lines.append('%-40s' % name + ''.join(cells))
   lines.append('')
   lines.append('ratios to the tf-slim reference of the same version (> 1 is '
                'better: faster, or less time/memory)')
   for name, row in results['rows'].items():
     cells = ['%13s' % ('-' if row.get('ratio_' + c) is None else
                        '%.2fx' % row['ratio_' + c]) for c in columns[:-2]]
-    lines.append('%-30s' % name + ''.join(cells))
+    lines.append('%-40s' % name + ''.join(cells))
   if agreement:
     lines.append('')
     lines.append('lowered precision against the same weights in float32, on '
                  'the same %d inputs' % max(args.batch_sizes))
-    lines.append('%-30s' % 'row' + ''.join('%20s' % c for c in AGREEMENT))
+    lines.append('%-40s' % 'row' + ''.join('%20s' % c for c in AGREEMENT))
     for name, row in agreement:
-      lines.append('%-30s' % name + ''.join(
+      lines.append('%-40s' % name + ''.join(
           '%20.4g' % row[c] for c in AGREEMENT))
   lines.append('')
   lines.append('GFLOP/img: %s; machine peak estimate: %s GFLOP/s' % (
@@ -527,8 +539,10 @@ def main(argv=None):
         results['skipped'][name] = str(e)
   for name, measured in runs.items():
     if name not in results['skipped']:
-      results['rows'][name] = {k: float(np.median([m[k] for m in measured]))
-                               for k in measured[0]}
+      results['rows'][name] = {
+          k: float(np.median([m[k] for m in measured]))
+          if isinstance(v, (int, float)) else v  # e.g. a frozen row's weights
+          for k, v in measured[0].items()}
   results['gflop_per_image'] = {
       v: gflops_per_image(v, args.image_size) for v in ('v1', 'v2')}
   results['peak_gflops'] = machine_peak_gflops()

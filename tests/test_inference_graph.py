@@ -134,9 +134,10 @@ def test_folding_keeps_epsilon_with_small_variances(module, name):
   assert netutil.relative_difference(frozen, expected) <= 1e-4
 
 
-def test_weights_in_variables_equal_constants(tmp_path):
+def test_weights_in_variables_equal_constants(tmp_path, monkeypatch):
   """weights='variables' (the float32 default) moves the conv weights out of
-  the graph and gives the constants' logits exactly; from_file too."""
+  the graph and gives the constants' logits exactly; from_file too; so does
+  'mixed' (the big weights constants, the others variables)."""
   built = netutil.build(resnet_v1.resnet_v1_18, resnet_v1.resnet_arg_scope(),
                         [2, 64, 64, 3], num_classes=5, is_training=False,
                         depth_multiplier=0.25)
@@ -163,5 +164,19 @@ def test_weights_in_variables_equal_constants(tmp_path):
     f.write(graph_def.SerializeToString())
   with optimize.InferenceSession.from_file(path, 'inputs', [logits]) as run:
     np.testing.assert_array_equal(run(images)[0], expected)
+  # 'mixed': the weights of MIXED_CONSTANT_ELEMENTS values or more stay
+  # constants, the others are variables; same logits.
+  sizes = sorted(int(np.prod([d.size for d in
+                              n.attr['value'].tensor.tensor_shape.dim]))
+                 for n in graph_def.node if optimize._weight_node(n))  # pylint: disable=protected-access
+  split = sizes[len(sizes) // 2]
+  monkeypatch.setattr(optimize, 'MIXED_CONSTANT_ELEMENTS', split)
+  with optimize.InferenceSession(graph_def, 'inputs', [logits],
+                                 weights='mixed') as run:
+    np.testing.assert_array_equal(run(images)[0], expected)
+    held = run.graph.as_graph_def()
+  kept = [n for n in held.node if optimize._weight_node(n)]  # pylint: disable=protected-access
+  assert len(kept) == sum(1 for size in sizes if size >= split)
+  assert optimize.count_ops(held, 'VariableV2') == len(sizes) - len(kept)
   with pytest.raises(ValueError):
     optimize.InferenceSession(graph_def, 'inputs', [logits], weights='disk')

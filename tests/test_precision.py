@@ -85,29 +85,50 @@ def test_export_bf16_records_it_and_saved_model_runs(tmp_path):
 
 
 @needs_bf16
-def test_bf16_frozen_graph_weights_bf16_constants_or_variables(tmp_path):
-  """In bf16 the frozen graph's weights are bf16 constants by default, or bf16
-  variables (weights='variables'); both give the same logits, near float32's."""
+def test_bf16_frozen_graph_weights_mixed_constants_or_variables(tmp_path,
+                                                                 monkeypatch):
+  """In bf16 the frozen graph's weights are stored as bf16: by default
+  ('mixed') the big ones as constants and the others as variables, or all as
+  constants, or all as variables; all three give the same logits, near
+  float32's."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
   from slim_resnet.inference import export  # pylint: disable=g-import-not-at-top
   from slim_resnet.inference import export_check  # pylint: disable=g-import-not-at-top
   from slim_resnet.inference import inference_graph  # pylint: disable=g-import-not-at-top
   from slim_resnet.checkpoints import model_spec  # pylint: disable=g-import-not-at-top
+  # The shipped net's biggest weights (block4's 3x3 convs) have 36864 values.
+  monkeypatch.setattr(inference_graph, 'MIXED_CONSTANT_ELEMENTS', 20000)
   result = export.export_model(None, str(tmp_path / 'out'), formats=['frozen'])
   batch = export_check.test_batch(model_spec.resolve_model(None), 'images')
   logits = {}
-  for name, kwargs in (('fp32', {}), ('constants', {'precision': 'bfloat16'}),
+  for name, kwargs in (('fp32', {}), ('mixed', {'precision': 'bfloat16'}),
+                       ('constants', {'precision': 'bfloat16',
+                                      'weights': 'constants'}),
                        ('variables', {'precision': 'bfloat16',
                                       'weights': 'variables'})):
     with inference_graph.InferenceSession.from_file(
         result.frozen_graph, 'images', ['logits'], **kwargs) as run:
       logits[name], = run(batch)
-      if name == 'constants':
-        assert run.weights == 'constants'
-        held = run.graph.as_graph_def()
-        assert inference_graph.count_ops(held, 'Cast') > 0  # bf16 -> float32.
-  np.testing.assert_array_equal(logits['constants'], logits['variables'])
+      held = run.graph.as_graph_def()
+    bf16_weights = [n for n in held.node if n.op == 'Const' and
+                    n.attr['dtype'].type == tf.bfloat16.as_datatype_enum]
+    sizes = [int(np.prod(tf.make_ndarray(n.attr['value'].tensor).shape))
+             for n in bf16_weights]
+    variables = [n for n in held.node if n.op == 'VariableV2']
+    if name == 'mixed':
+      assert run.weights == 'mixed'
+      assert sizes and min(sizes) >= 20000, sizes
+      assert variables and all(
+          n.attr['dtype'].type == tf.bfloat16.as_datatype_enum
+          for n in variables)
+    elif name == 'constants':
+      assert min(sizes) < 20000 and not variables
+    elif name == 'variables':
+      assert not sizes and variables
+  np.testing.assert_array_equal(logits['mixed'], logits['constants'])
+  np.testing.assert_array_equal(logits['mixed'], logits['variables'])
   fp32 = logits['fp32']
-  assert np.abs(logits['constants'] - fp32).max() <= REL_TOL * np.abs(fp32).max()
+  assert np.abs(logits['mixed'] - fp32).max() <= REL_TOL * np.abs(fp32).max()
 
 
 @needs_bf16

@@ -118,6 +118,10 @@ def inference_config(xla=False, precision='float32', device=None):
   if not precision_lib.runs_on_gpu(device):
     rewrite.layout_optimizer = off
     rewrite.memory_optimization = rewriter_config_pb2.RewriterConfig.NO_MEM_OPT
+  # The session keeps no copy of the graphs it built its executors from
+  # (RunMetadata.partition_graphs stays empty): ~100 MB less RSS with
+  # resnet_v1_50's weights as bf16 constants.
+  config.experimental.disable_output_partition_graphs = True
   if xla:
     config.graph_options.optimizer_options.global_jit_level = (
         tf.compat.v1.OptimizerOptions.ON_1)
@@ -127,32 +131,41 @@ def inference_config(xla=False, precision='float32', device=None):
 # Float constants at least this big (elements) are held in variables by
 # InferenceSession: conv and fc weights; biases and shapes stay constants.
 MIN_WEIGHT_ELEMENTS = 4096
+# weights='mixed': weights at least this big stay constants. In a ResNet they
+# are the ones that run at the smallest spatial sizes (resnet_v1_50: block4's
+# and the logits', 17M of 25.5M values), where oneDNN's per-run reorder of a
+# variable filter costs most against the convolution itself.
+MIXED_CONSTANT_ELEMENTS = 1 << 20
+WEIGHTS = ('variables', 'constants', 'mixed')
 
 
-def _weight_node(node):
-  """Whether a NodeDef is a float32 Const of >= MIN_WEIGHT_ELEMENTS values."""
+def _weight_node(node, below=None):
+  """Whether a NodeDef is a float32 Const of >= MIN_WEIGHT_ELEMENTS values
+  (and fewer than `below`, if given)."""
   if node.op != 'Const' or node.attr['dtype'].type != tf.float32.as_datatype_enum:
     return False
   shape = node.attr['value'].tensor.tensor_shape
-  return (not shape.unknown_rank and
-          int(np.prod([d.size for d in shape.dim])) >= MIN_WEIGHT_ELEMENTS)
+  if shape.unknown_rank:
+    return False
+  size = int(np.prod([d.size for d in shape.dim]))
+  return size >= MIN_WEIGHT_ELEMENTS and (below is None or size < below)
 
 
-def _replace_weights(graph_def, replace):
+def _replace_weights(graph_def, replace, below=None):
   """A copy of graph_def in which replace(copy, node) stands in for each
   weight Const (_weight_node); every other node is copied as it is."""
   copy = tf.compat.v1.GraphDef()
   copy.versions.CopyFrom(graph_def.versions)
   copy.library.CopyFrom(graph_def.library)
   for node in graph_def.node:
-    if _weight_node(node):
+    if _weight_node(node, below):
       replace(copy, node)
     else:
       copy.node.add().CopyFrom(node)
   return copy
 
 
-def weights_to_variables(graph_def, stored_dtype=tf.float32):
+def weights_to_variables(graph_def, stored_dtype=tf.float32, below=None):
   """A copy of a GraphDef whose big float constants are variables.
 
   Each weight Const `w` becomes `w/stored` (VariableV2 of `stored_dtype`),
@@ -163,6 +176,7 @@ def weights_to_variables(graph_def, stored_dtype=tf.float32):
   Args:
     graph_def: A frozen GraphDef (not changed).
     stored_dtype: tf.float32 or tf.bfloat16, the variables' dtype.
+    below: Only weights of fewer elements than this (None: all).
 
   Returns:
     (GraphDef, {variable name: ndarray of stored_dtype}); feed the values
@@ -185,7 +199,7 @@ def weights_to_variables(graph_def, stored_dtype=tf.float32):
       new.attr['DstT'].type = tf.float32.as_datatype_enum
     _add_variable(copy, stored, values[stored].shape, stored_dtype,
                   node.device)
-  return _replace_weights(graph_def, replace), values
+  return _replace_weights(graph_def, replace, below), values
 
 
 def weights_to_bfloat16(graph_def):
@@ -225,8 +239,30 @@ def _add_variable(graph_def, name, shape, dtype, device):
 
 
 def default_weights(precision):
-  """'variables' in float32, 'constants' in a lowered precision."""
-  return 'constants' if precision.lowered else 'variables'
+  """'variables' in float32, 'mixed' in bfloat16, 'constants' in float16."""
+  return {'float32': 'variables', 'bfloat16': 'mixed'}.get(precision.name,
+                                                           'constants')
+
+
+def place_weights(graph_def, weights, precision_name):
+  """graph_def with its weights where `weights` says (InferenceSession).
+
+  Returns:
+    (GraphDef, {variable name: value}) as weights_to_variables; in bfloat16
+    the constants are stored as bf16 (weights_to_bfloat16).
+  """
+  if weights not in WEIGHTS:
+    raise errors.UsageError('weights must be one of %s; got %r'
+                            % (', '.join(WEIGHTS), weights))
+  dtype = tf.bfloat16 if precision_name == 'bfloat16' else tf.float32
+  values = {}
+  if weights != 'constants':
+    graph_def, values = weights_to_variables(
+        graph_def, dtype,
+        below=MIXED_CONSTANT_ELEMENTS if weights == 'mixed' else None)
+  if dtype == tf.bfloat16 and weights != 'variables':
+    graph_def = weights_to_bfloat16(graph_def)
+  return graph_def, values
 
 
 def release_free_memory():
@@ -285,10 +321,13 @@ class InferenceSession(OwnsSession):
       slim_resnet.inference.precision. `self.precision` is what runs.
     strict: Raise precision.PrecisionError instead of falling back to
       float32 on a CPU without bf16 kernels.
-    weights: 'variables' (the default in float32): the weights are moved
-      into variables (weights_to_variables) assigned once before the first
-      run, so grappler and the session's graph copies never hold them;
-      'constants': run the GraphDef as it is.
+    weights: Where the weights (float constants of MIN_WEIGHT_ELEMENTS or
+      more) live. 'variables' (the float32 default): moved into variables
+      (weights_to_variables) assigned once before the first run, so grappler
+      and the session's graph copies never hold them; 'constants': kept in
+      the GraphDef (bf16 constants in bfloat16); 'mixed' (the bfloat16
+      default): those of MIXED_CONSTANT_ELEMENTS or more stay constants, the
+      others go to variables. See the module docstring for what each costs.
   """
 
   def __init__(self, graph_def, input_name, output_names, device=None,
@@ -298,16 +337,8 @@ class InferenceSession(OwnsSession):
     self.precision = precision_lib.as_precision(
         precision, strict, device=device, cast_once=True)
     self.weights = weights or default_weights(self.precision)
-    self._values = {}
-    if self.weights == 'variables':
-      graph_def, self._values = weights_to_variables(
-          graph_def, tf.bfloat16 if self.precision.name == 'bfloat16'
-          else tf.float32)
-    elif self.weights == 'constants' and self.precision.name == 'bfloat16':
-      graph_def = weights_to_bfloat16(graph_def)
-    elif self.weights != 'constants':
-      raise errors.UsageError(
-          "weights must be 'variables' or 'constants'; got %r" % (weights,))
+    graph_def, self._values = place_weights(graph_def, self.weights,
+                                            self.precision.name)
     self.graph = tf.Graph()
     with self.graph.as_default(), tf.compat.v1.device(device):
       tf.graph_util.import_graph_def(graph_def, name='')
