@@ -19,7 +19,8 @@ in its own process, so that peak memory (RSS) is its own. Same random inputs
 grappler's auto_mixed_precision_onednn_bfloat16 rewrite): our session graph
 (variables cast to bf16 on every run; its training step is bf16 mixed
 precision, float32 variables and loss), the frozen folded graph (weights
-folded to bf16 constants once) next to its float32 twin, and Keras 3 under the
+stored as bf16 once: its default, weights='mixed', and all constants) next to
+its float32 twin, and Keras 3 under the
 'mixed_bfloat16' policy. Each bf16 row also reports, on the same random
 weights and the same inputs (the largest batch), its logits against the same
 model in float32, computed in the same process after the timings and the

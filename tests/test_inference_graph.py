@@ -176,7 +176,27 @@ def test_weights_in_variables_equal_constants(tmp_path, monkeypatch):
     np.testing.assert_array_equal(run(images)[0], expected)
     held = run.graph.as_graph_def()
   kept = [n for n in held.node if optimize._weight_node(n)]  # pylint: disable=protected-access
+  assert 0 < len(kept) < len(sizes)
   assert len(kept) == sum(1 for size in sizes if size >= split)
   assert optimize.count_ops(held, 'VariableV2') == len(sizes) - len(kept)
+  # In bfloat16 (the GraphDef only; no bf16 CPU needed): the same split, both
+  # sides stored as bf16, each weight's name a Cast of it to float32.
+  placed, values = optimize.place_weights(graph_def, 'mixed', 'bfloat16')
+  bf16 = tf.bfloat16.as_datatype_enum
+  nodes = {n.name: n for n in placed.node}
+  def size(shape):
+    return int(np.prod([d.size for d in shape.dim]))
+  constants = [size(n.attr['value'].tensor.tensor_shape) for n in placed.node
+               if n.op == 'Const' and n.attr['dtype'].type == bf16]
+  variables = [size(n.attr['shape'].shape) for n in placed.node
+               if n.op == 'VariableV2' and n.attr['dtype'].type == bf16]
+  assert sorted(constants + variables) == sizes
+  assert min(constants) >= split > max(variables)
+  assert sorted(v.size for v in values.values()) == sorted(variables)
+  assert {v.dtype for v in values.values()} == {np.dtype(tf.bfloat16.as_numpy_dtype)}
+  for n in graph_def.node:
+    if optimize._weight_node(n):  # pylint: disable=protected-access
+      assert nodes[n.name].op == 'Cast'
+      assert nodes[n.name].attr['DstT'].type == tf.float32.as_datatype_enum
   with pytest.raises(ValueError):
     optimize.InferenceSession(graph_def, 'inputs', [logits], weights='disk')

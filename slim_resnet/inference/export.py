@@ -26,8 +26,8 @@ directory and renamed into export_dir.
 precision='bfloat16' (or 'float16' on a GPU, 'auto'; slim_resnet.inference.precision):
 the files keep float32 weights and float32 inputs/outputs, and the precision
 is carried by the session config that runs them: grappler's
-auto_mixed_precision_onednn_bfloat16 rewrite, which in the frozen graph casts
-the constant weights to bf16 once, when the session first runs. export.json
+auto_mixed_precision_onednn_bfloat16 rewrite (InferenceSession stores the
+frozen graph's weights as bf16 once, when it loads it). export.json
 records it ('precision', 'session_config' as a text ConfigProto); run the
 frozen graph with inference_graph.InferenceSession(..., precision='bfloat16') and the
 SavedModel in a Session with precision.session_config('bfloat16'). The check

@@ -31,12 +31,19 @@ cost: oneDNN reorders non-constant filters on every run, ~8% more CPU per
 image at batch 1 and ~3% at 16 (weights='constants' avoids it).
 
 Precision (slim_resnet.inference.precision): InferenceSession(..., precision='bfloat16')
-adds grappler's auto_mixed_precision_onednn_bfloat16 rewrite. The weights
-stay constants there (weights='constants', the bf16 default), stored as bf16
-(weights_to_bfloat16): the rewrite drops their Casts, only the input and
-output are cast per run, and oneDNN keeps constant filters in its blocked
-layout across runs. bf16 variables (weights='variables') peak lower but are
-reordered on every run: ~40% fewer images/s at batch 1, the same at 16.
+adds grappler's auto_mixed_precision_onednn_bfloat16 rewrite, and the
+weights are stored as bf16 (weights_to_bfloat16, or bf16 variables): the
+rewrite drops their Casts, so only the input and output are cast per run.
+Where they live trades batch-1 speed for memory. As constants, oneDNN keeps
+each filter in its blocked layout across runs, but grappler's and the
+session's copies of the graph hold them too (from_file's peak RSS on
+resnet_v1_50 at 224 px: ~1190 MB). As variables the peak is ~820 MB, but
+oneDNN reorders every filter on every run; traced at batch 1 that costs
+only where the outputs are small: block4 (7x7; 30 against 11 ms) and the
+logits (1x1; 3.3 against 0.5 ms), blocks 1-3 the same. The bf16 default,
+weights='mixed', keeps the weights of MIXED_CONSTANT_ELEMENTS values or more
+(block4's and the logits', 16.5M of 25.5M) constants and the others variables:
+~1010 MB peak, with the constants' speed (README "Performance").
 
 Off the GPU, grappler runs once and without its layout and memory optimizers
 (inference_config), which only copied the constant-weight graph there.
@@ -97,7 +104,9 @@ def inference_config(xla=False, precision='float32', device=None):
   Off the GPU, grappler's layout and memory optimizers are off (they change
   nothing in a CPU inference graph, and each copies a constant-weight graph:
   ~200 MB more peak RSS apiece on resnet_v1_50 in bf16), and its passes run
-  once instead of twice (~50 MB).
+  once instead of twice (~50 MB). The session keeps no copy of its partition
+  graphs, so a run asking for them (RunOptions.output_partition_graphs, as
+  tfdbg does) fails with InvalidArgumentError.
 
   Args:
     xla: Turn on XLA JIT compilation.
@@ -118,9 +127,9 @@ def inference_config(xla=False, precision='float32', device=None):
   if not precision_lib.runs_on_gpu(device):
     rewrite.layout_optimizer = off
     rewrite.memory_optimization = rewriter_config_pb2.RewriterConfig.NO_MEM_OPT
-  # The session keeps no copy of the graphs it built its executors from
-  # (RunMetadata.partition_graphs stays empty): ~100 MB less RSS with
-  # resnet_v1_50's weights as bf16 constants.
+  # The session keeps no copy of the graphs it built its executors from:
+  # ~100 MB less RSS with resnet_v1_50's weights as bf16 constants.
+  # RunOptions(output_partition_graphs=True) (tfdbg's wrappers) then fails.
   config.experimental.disable_output_partition_graphs = True
   if xla:
     config.graph_options.optimizer_options.global_jit_level = (
@@ -128,13 +137,14 @@ def inference_config(xla=False, precision='float32', device=None):
   return config
 
 
-# Float constants at least this big (elements) are held in variables by
-# InferenceSession: conv and fc weights; biases and shapes stay constants.
+# Float constants at least this big (elements) are the weights that
+# InferenceSession places (weights=): conv and fc weights; biases and shapes
+# stay constants.
 MIN_WEIGHT_ELEMENTS = 4096
 # weights='mixed': weights at least this big stay constants. In a ResNet they
 # are the ones that run at the smallest spatial sizes (resnet_v1_50: block4's
-# and the logits', 17M of 25.5M values), where oneDNN's per-run reorder of a
-# variable filter costs most against the convolution itself.
+# but unit_1/conv1's, and the logits'; 16.5M of 25.5M values), where oneDNN's
+# per-run reorder of a variable filter costs most against the convolution.
 MIXED_CONSTANT_ELEMENTS = 1 << 20
 WEIGHTS = ('variables', 'constants', 'mixed')
 
@@ -153,7 +163,8 @@ def _weight_node(node, below=None):
 
 def _replace_weights(graph_def, replace, below=None):
   """A copy of graph_def in which replace(copy, node) stands in for each
-  weight Const (_weight_node); every other node is copied as it is."""
+  weight Const (_weight_node, of fewer than `below` values if given); every
+  other node is copied as it is."""
   copy = tf.compat.v1.GraphDef()
   copy.versions.CopyFrom(graph_def.versions)
   copy.library.CopyFrom(graph_def.library)
@@ -325,9 +336,10 @@ class InferenceSession(OwnsSession):
       more) live. 'variables' (the float32 default): moved into variables
       (weights_to_variables) assigned once before the first run, so grappler
       and the session's graph copies never hold them; 'constants': kept in
-      the GraphDef (bf16 constants in bfloat16); 'mixed' (the bfloat16
-      default): those of MIXED_CONSTANT_ELEMENTS or more stay constants, the
-      others go to variables. See the module docstring for what each costs.
+      the GraphDef (bf16 constants in bfloat16; the float16 default);
+      'mixed' (the bfloat16 default): those of MIXED_CONSTANT_ELEMENTS or
+      more stay constants, the others go to variables. See the module
+      docstring for what each costs.
   """
 
   def __init__(self, graph_def, input_name, output_names, device=None,

@@ -17,8 +17,8 @@ bf16 compute restores anywhere.
 float32 otherwise, and says which: a session graph with variables casts every
 weight to bf16 on every run, which costs about what bf16 saves at small
 batches, so below AUTO_MIN_BATCH it runs float32; a frozen graph
-(inference_graph.InferenceSession) holds the weights as constants, cast to
-bf16 once when it is loaded, so there bf16 wins at every batch (README "Performance"). On a CPU without bf16 support,
+(inference_graph.InferenceSession) stores its weights as bf16 once, when it
+is loaded, so there bf16 wins at every batch (README "Performance"). On a CPU without bf16 support,
 'bfloat16' falls back to float32 with one message on stderr (strict=True
 raises PrecisionError instead): the emulation would be slower than float32.
 """
@@ -110,9 +110,10 @@ def resolve(precision='float32', strict=False, batch_size=None, device=None,
     batch_size: The batch the graph will mostly run ('auto' uses float32
       below AUTO_MIN_BATCH); None: assume a large batch.
     device: The network's device ('/GPU:0' asks float16/bfloat16 of the GPU).
-    cast_once: The weights are constants (a frozen graph) that grappler casts
-      to bf16 once; then bf16 wins at every batch and 'auto' ignores
-      batch_size. Session graphs with variables cast them on every run.
+    cast_once: The weights are cast to bf16 once (a frozen graph, stored
+      as bf16 when loaded); then bf16 wins at every batch and 'auto' ignores
+      batch_size. Session graphs with float32 variables cast them on every
+      run.
     quiet: Do not print the fallback message to stderr.
 
   Returns:
