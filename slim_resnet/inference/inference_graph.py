@@ -43,7 +43,8 @@ only where the outputs are small: block4 (7x7; 30 against 11 ms) and the
 logits (1x1; 3.3 against 0.5 ms), blocks 1-3 the same. The bf16 default,
 weights='mixed', keeps the weights of MIXED_CONSTANT_ELEMENTS values or more
 (block4's and the logits', 16.5M of 25.5M) constants and the others variables:
-~1010 MB peak, with the constants' speed (README "Performance").
+~1010 MB peak, with most of the constants' batch-1 speed (README
+"Performance": 1.68x against 1.84x the tf-slim reference's images/s).
 
 Off the GPU, grappler runs once and without its layout and memory optimizers
 (inference_config), which only copied the constant-weight graph there.
@@ -142,9 +143,9 @@ def inference_config(xla=False, precision='float32', device=None):
 # stay constants.
 MIN_WEIGHT_ELEMENTS = 4096
 # weights='mixed': weights at least this big stay constants. In a ResNet they
-# are the ones that run at the smallest spatial sizes (resnet_v1_50: block4's
-# but unit_1/conv1's, and the logits'; 16.5M of 25.5M values), where oneDNN's
-# per-run reorder of a variable filter costs most against the convolution.
+# are the ones that run at the smallest spatial sizes (resnet_v1_50: all of
+# block4's but unit_1/conv1's, and the logits'; 16.5M of 25.5M values), where
+# oneDNN's per-run reorder of a variable filter costs most against the conv.
 MIXED_CONSTANT_ELEMENTS = 1 << 20
 WEIGHTS = ('variables', 'constants', 'mixed')
 
