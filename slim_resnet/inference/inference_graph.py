@@ -150,34 +150,71 @@ MIXED_CONSTANT_ELEMENTS = 1 << 20
 WEIGHTS = ('variables', 'constants', 'mixed')
 
 
-def _weight_node(node, below=None):
-  """Whether a NodeDef is a float32 Const of >= MIN_WEIGHT_ELEMENTS values
-  (and fewer than `below`, if given)."""
-  if node.op != 'Const' or node.attr['dtype'].type != tf.float32.as_datatype_enum:
-    return False
+def _size(node):
+  """How many values a Const NodeDef holds (None: unknown rank)."""
   shape = node.attr['value'].tensor.tensor_shape
   if shape.unknown_rank:
+    return None
+  return int(np.prod([d.size for d in shape.dim]))
+
+
+def _weight_node(node):
+  """Whether a NodeDef is a float32 Const of >= MIN_WEIGHT_ELEMENTS values."""
+  if node.op != 'Const' or node.attr['dtype'].type != tf.float32.as_datatype_enum:
     return False
-  size = int(np.prod([d.size for d in shape.dim]))
-  return size >= MIN_WEIGHT_ELEMENTS and (below is None or size < below)
+  size = _size(node)
+  return size is not None and size >= MIN_WEIGHT_ELEMENTS
 
 
-def _replace_weights(graph_def, replace, below=None):
+def _replace_weights(graph_def, replace):
   """A copy of graph_def in which replace(copy, node) stands in for each
-  weight Const (_weight_node, of fewer than `below` values if given); every
-  other node is copied as it is."""
+  weight Const (_weight_node); every other node is copied as it is."""
   copy = tf.compat.v1.GraphDef()
   copy.versions.CopyFrom(graph_def.versions)
   copy.library.CopyFrom(graph_def.library)
   for node in graph_def.node:
-    if _weight_node(node, below):
+    if _weight_node(node):
       replace(copy, node)
     else:
       copy.node.add().CopyFrom(node)
   return copy
 
 
-def weights_to_variables(graph_def, stored_dtype=tf.float32, below=None):
+def _to_variable(copy, node, values, stored_dtype):
+  """Adds weight `node` to `copy` as a variable (weights_to_variables) and
+  its value, of stored_dtype, to `values`."""
+  stored = node.name + '/stored'
+  values[stored] = tf.make_ndarray(node.attr['value'].tensor).astype(
+      stored_dtype.as_numpy_dtype, copy=False)
+  new = copy.node.add(name=node.name, device=node.device,
+                      input=[stored] + list(node.input))
+  if stored_dtype == tf.float32:
+    new.op = 'Identity'
+    new.attr['T'].type = tf.float32.as_datatype_enum
+  else:
+    new.op = 'Cast'
+    new.attr['SrcT'].type = stored_dtype.as_datatype_enum
+    new.attr['DstT'].type = tf.float32.as_datatype_enum
+  _add_variable(copy, stored, values[stored].shape, stored_dtype, node.device)
+
+
+def _to_bfloat16(copy, node):
+  """Adds weight `node` to `copy` as a bf16 Const and a Cast of it
+  (weights_to_bfloat16)."""
+  value = tf.make_ndarray(node.attr['value'].tensor).astype(
+      tf.bfloat16.as_numpy_dtype)
+  const = copy.node.add(name=node.name + '/bf16', op='Const',
+                        device=node.device)
+  const.attr['dtype'].type = tf.bfloat16.as_datatype_enum
+  const.attr['value'].tensor.CopyFrom(tf.make_tensor_proto(value))
+  del value
+  cast = copy.node.add(name=node.name, op='Cast', device=node.device,
+                       input=[const.name] + list(node.input))
+  cast.attr['SrcT'].type = tf.bfloat16.as_datatype_enum
+  cast.attr['DstT'].type = tf.float32.as_datatype_enum
+
+
+def weights_to_variables(graph_def, stored_dtype=tf.float32):
   """A copy of a GraphDef whose big float constants are variables.
 
   Each weight Const `w` becomes `w/stored` (VariableV2 of `stored_dtype`),
@@ -188,30 +225,15 @@ def weights_to_variables(graph_def, stored_dtype=tf.float32, below=None):
   Args:
     graph_def: A frozen GraphDef (not changed).
     stored_dtype: tf.float32 or tf.bfloat16, the variables' dtype.
-    below: Only weights of fewer elements than this (None: all).
 
   Returns:
     (GraphDef, {variable name: ndarray of stored_dtype}); feed the values
     once with assign_weights.
   """
   values = {}
-
-  def replace(copy, node):
-    stored = node.name + '/stored'
-    values[stored] = tf.make_ndarray(node.attr['value'].tensor).astype(
-        stored_dtype.as_numpy_dtype, copy=False)
-    new = copy.node.add(name=node.name, device=node.device,
-                        input=[stored] + list(node.input))
-    if stored_dtype == tf.float32:
-      new.op = 'Identity'
-      new.attr['T'].type = tf.float32.as_datatype_enum
-    else:
-      new.op = 'Cast'
-      new.attr['SrcT'].type = stored_dtype.as_datatype_enum
-      new.attr['DstT'].type = tf.float32.as_datatype_enum
-    _add_variable(copy, stored, values[stored].shape, stored_dtype,
-                  node.device)
-  return _replace_weights(graph_def, replace, below), values
+  return _replace_weights(
+      graph_def, lambda copy, node: _to_variable(copy, node, values,
+                                                 stored_dtype)), values
 
 
 def weights_to_bfloat16(graph_def):
@@ -221,19 +243,7 @@ def weights_to_bfloat16(graph_def):
   to float32 of it, which grappler's bf16 rewrite removes: the graph holds
   the weights at half the size, rounded as the rewrite would round them.
   """
-  def replace(copy, node):
-    value = tf.make_ndarray(node.attr['value'].tensor).astype(
-        tf.bfloat16.as_numpy_dtype)
-    const = copy.node.add(name=node.name + '/bf16', op='Const',
-                          device=node.device)
-    const.attr['dtype'].type = tf.bfloat16.as_datatype_enum
-    const.attr['value'].tensor.CopyFrom(tf.make_tensor_proto(value))
-    del value
-    cast = copy.node.add(name=node.name, op='Cast', device=node.device,
-                         input=[const.name] + list(node.input))
-    cast.attr['SrcT'].type = tf.bfloat16.as_datatype_enum
-    cast.attr['DstT'].type = tf.float32.as_datatype_enum
-  return _replace_weights(graph_def, replace)
+  return _replace_weights(graph_def, _to_bfloat16)
 
 
 def _add_variable(graph_def, name, shape, dtype, device):
@@ -259,22 +269,29 @@ def default_weights(precision):
 def place_weights(graph_def, weights, precision_name):
   """graph_def with its weights where `weights` says (InferenceSession).
 
+  One pass: each weight becomes a variable (weights_to_variables) or stays a
+  constant, stored as bf16 in bfloat16 (weights_to_bfloat16).
+
   Returns:
-    (GraphDef, {variable name: value}) as weights_to_variables; in bfloat16
-    the constants are stored as bf16 (weights_to_bfloat16).
+    (GraphDef, {variable name: value}) as weights_to_variables.
   """
   if weights not in WEIGHTS:
     raise errors.UsageError('weights must be one of %s; got %r'
                             % (', '.join(WEIGHTS), weights))
   dtype = tf.bfloat16 if precision_name == 'bfloat16' else tf.float32
+  if weights == 'constants' and dtype == tf.float32:
+    return graph_def, {}
   values = {}
-  if weights != 'constants':
-    graph_def, values = weights_to_variables(
-        graph_def, dtype,
-        below=MIXED_CONSTANT_ELEMENTS if weights == 'mixed' else None)
-  if dtype == tf.bfloat16 and weights != 'variables':
-    graph_def = weights_to_bfloat16(graph_def)
-  return graph_def, values
+
+  def place(copy, node):
+    if weights == 'variables' or (
+        weights == 'mixed' and _size(node) < MIXED_CONSTANT_ELEMENTS):
+      _to_variable(copy, node, values, dtype)
+    elif dtype == tf.bfloat16:
+      _to_bfloat16(copy, node)
+    else:
+      copy.node.add().CopyFrom(node)
+  return _replace_weights(graph_def, place), values
 
 
 def release_free_memory():
