@@ -18,7 +18,7 @@ from slim_resnet.commands import quiet
 
 # name -> module under slim_resnet.commands, imported only when chosen.
 COMMANDS = ('summary', 'classify', 'extract', 'ckpt', 'data', 'train', 'eval',
-            'export', 'convert')
+            'export', 'convert', 'run')
 
 
 class _Parser(argparse.ArgumentParser):
@@ -79,8 +79,15 @@ def main(argv=None):
   0: all done; 1: done, with skipped inputs (listed); 2: bad input (one line
   on stderr; with --debug or SLIM_RESNET_DEBUG=1 also the traceback);
   3: a bug in slim_resnet (its traceback, and a line saying so).
+  `run` is the exception: everything after it is the script's, and so are
+  its output and exit code (slim_resnet.commands.run).
   """
   argv = list(sys.argv[1:] if argv is None else argv)
+  command = next((a for a in argv if not a.startswith('-')), None)
+  if command == 'run':
+    # The user's program: no parsing, no error boundary, no filtered output.
+    from slim_resnet.commands import run  # pylint: disable=g-import-not-at-top
+    return run.main(argv[argv.index('run') + 1:])
   debug = os.environ.get('SLIM_RESNET_DEBUG', '') not in ('', '0')
   if '--debug' in argv:
     argv.remove('--debug')

@@ -96,7 +96,7 @@ def test_import_is_lazy_and_plain_tf_slim_is_left_alone():
       'import slim_resnet\n'  # tf_slim already imported: applied at once
       'assert hasattr(array_ops, "stack")\n'
       'v = sys.modules["tf_slim.ops.variables"]\n'
-      'from slim_resnet import tf_slim_fixes\n'
+      'from slim_resnet.compat import tf_slim_fixes\n'
       'assert v.assign_from_checkpoint is tf_slim_fixes.assign_from_checkpoint\n'
       'assert tf_slim.assign_from_checkpoint is v.assign_from_checkpoint\n')
   assert proc.returncode == 0, proc.stderr

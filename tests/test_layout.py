@@ -5,7 +5,7 @@ import os
 PACKAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..',
                        'slim_resnet')
 # Top to bottom: a module may import from its own room and the rooms above.
-ROOMS = ('', 'preprocessing', 'checkpoints', 'data', 'inference', 'train',
+ROOMS = ('compat', '', 'preprocessing', 'checkpoints', 'data', 'inference', 'train',
          'commands', 'cli')
 
 

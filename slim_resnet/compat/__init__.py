@@ -49,6 +49,7 @@ import warnings
 OLD_PACKAGE = 'tf_keras.legacy_tf_layers'
 NEW_PACKAGE = 'tf_keras.src.legacy_tf_layers'
 TF_SLIM = 'tf_slim'
+CONTRIB = 'tensorflow.contrib'
 
 
 class Moved(collections.namedtuple(
@@ -125,12 +126,12 @@ TABLE = (
     # Fixes (see tf_slim_fixes.py for each reason). tf_slim re-exports
     # ops.variables' names at top level, so both names are replaced.
     Moved('tf_slim.ops.variables:assign_from_checkpoint',
-          'slim_resnet.tf_slim_fixes:assign_from_checkpoint', '-',
+          'slim_resnet.compat.tf_slim_fixes:assign_from_checkpoint', '-',
           'learning.assign_from_checkpoint users (init_fn); NumPy >= 1.23 '
           'rejects its list-of-slices index for partitioned variables',
           fix=True),
     Moved('tf_slim:assign_from_checkpoint',
-          'slim_resnet.tf_slim_fixes:assign_from_checkpoint', '-',
+          'slim_resnet.compat.tf_slim_fixes:assign_from_checkpoint', '-',
           'slim.assign_from_checkpoint (same fix)', fix=True),
 )
 
@@ -208,12 +209,16 @@ class _LoaderApplyingTable(importlib.abc.Loader):
 class LegacyTfLayersFinder(importlib.abc.MetaPathFinder):
   """Maps `tf_keras.legacy_tf_layers[.x]` to `tf_keras.src.legacy_tf_layers[.x]`.
 
-  Also hands out tf_slim's own spec with a loader that applies TABLE.
+  Also hands out tf_slim's own spec with a loader that applies TABLE, and
+  answers `tensorflow.contrib[.x]` (compat.contrib).
   """
 
   def find_spec(self, fullname, path=None, target=None):
     if fullname == TF_SLIM:
       return self._tf_slim_spec(fullname, path, target)
+    if fullname.startswith(CONTRIB):
+      from slim_resnet.compat import contrib  # pylint: disable=g-import-not-at-top
+      return contrib.find_spec(fullname, _AliasLoader)
     if fullname != OLD_PACKAGE and not fullname.startswith(OLD_PACKAGE + '.'):
       return None
     new_name = NEW_PACKAGE + fullname[len(OLD_PACKAGE):]
