@@ -12,10 +12,23 @@ shipped checkpoint). DIR gets frozen_graph.pb (input 'images:0' or
 export.json, model_spec.json and labels.txt. Both forms are run next to the
 checkpoint's session graph before DIR is written; they must agree within 1e-4.
 
-export_inference_graph.py's flags: --model_name, --image_size, --batch_size
-(a fixed batch dimension; default any) mean the same here; --dataset_name,
---dataset_dir and --labels_offset are accepted and unused (the classes and
-labels come from the checkpoint's model_spec.json / labels.txt).
+research/slim's export_inference_graph.py command lines run as they are:
+
+    slim-resnet export --model_name=resnet_v1_50 --output_file=/tmp/r50.pb
+        [--dataset_name=imagenet] [--labels_offset=0] [--image_size=224]
+        [--batch_size=N] [--is_training] [--use_grayscale]
+        [--write_text_graphdef] [--checkpoint C]
+
+--output_file writes what that script writes: the inference GraphDef without
+weights (input placeholder 'input', research/slim's node names, output
+'<model>/predictions/Reshape_1'), for TensorFlow's freeze_graph to freeze with
+a checkpoint. Its classes: the checkpoint's when --checkpoint is given, else
+--num-classes, else research/slim's rule (its --dataset_name's classes, 1001
+for imagenet, minus --labels_offset). --quantize, --is_video_model and
+--num_frames are refused (no quantization-aware graph, no video ResNets).
+With --out, --model_name, --image_size and --batch_size mean the same;
+--dataset_name, --dataset_dir and --labels_offset are accepted and unused
+(the classes and labels come from the checkpoint).
 """
 
 import argparse
@@ -30,7 +43,11 @@ def add_arguments(parser):
   model_flags.add_model_arguments(
       parser, batch_size=None, slim_names=True, slim_image_size='--image_size',
       batch_help='a fixed batch dimension of the input (default: any)')
-  parser.add_argument('--out', required=True, help='directory to create')
+  parser.add_argument('--out', help='directory to create (or research/slim\'s '
+                      '--output_file)')
+  parser.add_argument('--output_file', '--output-file', dest='output_file',
+                      help="research/slim's export: write only the inference "
+                      'GraphDef (no weights) to this file')
   parser.add_argument('--input-type', choices=('images', 'image_bytes'),
                       default='images',
                       help='images: preprocessed float32 images; '
@@ -46,17 +63,40 @@ def add_arguments(parser):
   parser.add_argument('--overwrite', action='store_true',
                       help='replace an existing DIR (once the new export is '
                       'checked)')
-  # export_inference_graph.py's flags that have no meaning here.
+  # export_inference_graph.py's flags: with --output_file as research/slim
+  # reads them (see the module doc).
   parser.add_argument('--dataset_name', help=argparse.SUPPRESS)
   parser.add_argument('--dataset_dir', help=argparse.SUPPRESS)
-  parser.add_argument('--labels_offset', type=int, help=argparse.SUPPRESS)
-  model_flags.add_bool(parser, '--is_training', help=argparse.SUPPRESS)
+  parser.add_argument('--labels_offset', type=model_flags.non_negative_int,
+                      default=0, help=argparse.SUPPRESS)
+  for name in ('--is_training', '--write_text_graphdef', '--use_grayscale',
+               '--quantize', '--is_video_model'):
+    model_flags.add_bool(parser, name, help=argparse.SUPPRESS)
+  parser.add_argument('--num_frames', type=model_flags.positive_int,
+                      help=argparse.SUPPRESS)
 
 
 def run(args):
-  if args.is_training:
-    raise errors.UsageError('--is_training=true: the export is an inference graph '
-                     '(batch norm in inference mode); drop the flag')
+  if args.quantize:
+    raise errors.UsageError(
+        '--quantize: quantization-aware graphs (tensorflow.contrib.quantize) '
+        'are gone from current TensorFlow; drop the flag and quantize after '
+        'training (post-training int8)')
+  if args.is_video_model or args.num_frames:
+    raise errors.UsageError('--is_video_model / --num_frames: the ResNets '
+                            'here take images, not video; drop the flags')
+  if bool(args.out) == bool(args.output_file):
+    raise errors.UsageError('give one of --out DIR (a checked frozen graph '
+                            'and SavedModel) or --output_file FILE '
+                            "(research/slim's inference GraphDef)")
+  if args.output_file:
+    return _write_inference_graph_def(args)
+  for flag in ('is_training', 'write_text_graphdef', 'use_grayscale'):
+    if getattr(args, flag):
+      raise errors.UsageError(
+          '--%s is a flag of research/slim\'s --output_file export; a --out '
+          'directory holds an RGB inference graph with its weights: drop the '
+          'flag, or use --output_file' % flag)
   from slim_resnet.inference import export  # pylint: disable=g-import-not-at-top
   result = export.export_model(
       args.checkpoint, args.out, input_type=args.input_type,
@@ -78,4 +118,62 @@ def run(args):
   print('precision %s%s' % (result.precision, '' if result.precision ==
                             'float32' else ' (run it with that precision\'s '
                             'session config; see export.json)'))
+  return 0
+
+
+# Flags of the --out export with no meaning for --output_file: (dest, default).
+_DIRECTORY_ONLY = (('input_type', 'images'), ('end_points', ''),
+                   ('fold_batch_norms', False),
+                   ('formats', 'frozen,saved_model'), ('overwrite', False),
+                   ('precision', 'float32'), ('precision_strict', False),
+                   ('preprocessing', None), ('preprocessing_option', []),
+                   ('device', None))
+
+
+def _write_inference_graph_def(args):
+  """research/slim's export_inference_graph.py (see the module doc)."""
+  for dest, default in _DIRECTORY_ONLY:
+    if getattr(args, dest, default) != default:
+      raise errors.UsageError(
+          '--%s: --output_file writes only the inference GraphDef, as '
+          "research/slim's export_inference_graph.py does; that flag belongs "
+          'to the --out export' % dest.replace('_', '-'))
+  from slim_resnet.inference import inference_graph_def  # pylint: disable=g-import-not-at-top
+  model_options = {}
+  if args.checkpoint:
+    from slim_resnet.checkpoints import model_spec  # pylint: disable=g-import-not-at-top
+    overrides = {k: v for k, v in model_flags.model_overrides(args).items()
+                 if k != 'image_size'}
+    spec = model_spec.resolve_model(args.checkpoint, **overrides)
+    model, num_classes = spec.model, spec.num_classes
+    image_size = args.image_size or spec.image_size
+    model_options = spec.model_options
+    source = 'the checkpoint %s' % args.checkpoint
+  else:
+    if not args.model:
+      raise errors.UsageError(
+          '--model_name is needed without --checkpoint (research/slim\'s '
+          'default, inception_v3, is not a ResNet), e.g. '
+          '--model_name=resnet_v1_50')
+    model, image_size = args.model, args.image_size
+    if args.num_classes:
+      num_classes, source = args.num_classes, '--num-classes'
+    else:
+      dataset = args.dataset_name or 'imagenet'
+      num_classes = inference_graph_def.slim_dataset_classes(
+          dataset, args.labels_offset)
+      source = ("research/slim's %s dataset, --labels_offset %d"
+                % (dataset, args.labels_offset))
+  graph_def, outputs = inference_graph_def.inference_graph_def(
+      model, num_classes, image_size=image_size, batch_size=args.batch_size,
+      is_training=args.is_training, num_channels=1 if args.use_grayscale else 3,
+      model_options=model_options)
+  inference_graph_def.write_graph_def(graph_def, args.output_file,
+                                      as_text=args.write_text_graphdef)
+  print('wrote %s (%s GraphDef, no weights; freeze it with a checkpoint)'
+        % (args.output_file, 'text' if args.write_text_graphdef else 'binary'))
+  print('input  %s:0' % inference_graph_def.INPUT_NAME)
+  print('output %s:0' % outputs[0])
+  print('model %s, %s classes (from %s)' % (model, num_classes or 'no',
+                                            source))
   return 0
