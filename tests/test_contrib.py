@@ -82,3 +82,14 @@ def test_every_row_of_the_table_resolves():
           assert getattr(module, name) is contrib.__dict__.get(
               name, getattr(module, name))
       assert dir(module)
+
+
+def test_readme_table_lists_exactly_the_answered_modules():
+  import os  # pylint: disable=g-import-not-at-top
+  import re  # pylint: disable=g-import-not-at-top
+  readme = open(os.path.join(os.path.dirname(__file__), '..',
+                             'README.md')).read()
+  section = readme.split('## Run research/slim unchanged', 1)[1].split(
+      '\n## ', 1)[0]
+  rows = re.findall(r'^\| `tensorflow\.contrib\.(\w+)` \|', section, re.M)
+  assert sorted(rows) == sorted(a.name for a in contrib.CONTRIB)

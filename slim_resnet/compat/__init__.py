@@ -37,6 +37,11 @@ trigger on every layer.
 `slim_resnet/__init__.py` imports this module before anything imports
 tf_slim; import it yourself (`import slim_resnet.compat`) before
 `import tf_slim` only if you use tf_slim without going through slim_resnet.
+
+The same hook answers `tensorflow.contrib` as research/slim imports it
+(compat.contrib). The rest of the package: tf_slim_fixes (the fixed tf-slim
+functions), hparams (contrib.training.HParams) and legacy (`slim-resnet run`:
+research/slim's scripts and TF1-style tests unchanged, in TF1 behaviour).
 """
 import collections
 import contextlib

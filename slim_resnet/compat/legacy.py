@@ -171,5 +171,7 @@ def main(argv):
 
 def pytest_configure(config):
   """pytest plugin hook (`pytest -p slim_resnet.compat.legacy`)."""
-  del config
+  # pytest resets the warning filters around each test: keep compat's.
+  config.addinivalue_line('filterwarnings',
+                          'ignore:`layer.apply` is deprecated:UserWarning')
   enable()
