@@ -7,13 +7,12 @@ keeps 64 channels), 10 classes, trained on scikit-learn's digits (1,797 8x8
 grayscale images, upsampled to 32x32) with the same vgg preprocessing the
 manifest names for it. 80% of each class trains, the other 20% is held out:
 the held-out images are shipped as heldout.npz (uint8 images, labels) and
-their accuracy is written to metadata.json and the README. Ten held-out
+their accuracy is written to model_spec.json (provenance) and the README. Ten held-out
 images, one per class, are shipped as PNG samples for the quick start.
 
 Deterministic for a given TensorFlow build (seeded), CPU, about a minute.
 """
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -25,6 +24,7 @@ from PIL import Image
 import slim_resnet  # noqa: F401  (compat before tf_slim)
 from slim_resnet import resnet_v1
 from slim_resnet.checkpoints import convert
+from slim_resnet.checkpoints import model_spec
 from slim_resnet.preprocessing import preprocessing_factory
 import tensorflow as tf
 import tf_slim as slim
@@ -125,26 +125,27 @@ def main(argv=None):
   convert.write_checkpoint(values, os.path.join(work, 'model.ckpt'))
   np.savez_compressed(os.path.join(work, 'heldout.npz'),
                       images=images[held_idx], labels=labels[held_idx])
-  with open(os.path.join(work, 'labels.txt'), 'w') as f:
-    f.write(''.join('%d\n' % c for c in range(10)))
   os.makedirs(os.path.join(work, 'samples'))
   for c in range(10):
     i = held_idx[labels[held_idx] == c][0]
     Image.fromarray(images[i]).save(
         os.path.join(work, 'samples', 'digit_%d.png' % c))
-  metadata = {
-      'name': NAME, 'model': 'resnet_v1_18', 'num_classes': 10,
-      'depth_multiplier': DEPTH_MULTIPLIER, 'image_size': IMAGE_SIZE,
-      'preprocessing': PREPROCESSING,
-      'preprocessing_options': PREPROCESSING_OPTIONS,
-      'dataset': 'scikit-learn digits (8x8 upsampled to 32x32), 80/20 split '
-                 'per class, seed 0',
-      'train_images': int(len(train_idx)), 'heldout_images': int(len(held_idx)),
-      'heldout_accuracy': round(accuracy, 4), 'steps': args.steps,
-      'tensorflow': tf.__version__,
-  }
-  with open(os.path.join(work, 'metadata.json'), 'w') as f:
-    json.dump(metadata, f, indent=2)
+  # The one self-description file (and labels.txt), as every checkpoint has.
+  spec = model_spec.ModelSpec(
+      checkpoint_path=None, model='resnet_v1_18', num_classes=10,
+      image_size=IMAGE_SIZE, preprocessing=PREPROCESSING,
+      preprocessing_options=PREPROCESSING_OPTIONS,
+      model_options={'depth_multiplier': DEPTH_MULTIPLIER})
+  model_spec.write_model_spec(
+      spec, work, class_names=[str(c) for c in range(10)], provenance={
+          'name': NAME,
+          'dataset': 'scikit-learn digits (8x8 upsampled to 32x32), 80/20 '
+                     'split per class, seed 0',
+          'train_images': int(len(train_idx)),
+          'heldout_images': int(len(held_idx)),
+          'heldout_accuracy': round(accuracy, 4), 'steps': args.steps,
+          'tensorflow': tf.__version__,
+      })
   # Replace the old checkpoint folder only once the new one is complete.
   old = final + '.old'
   if os.path.exists(final):

@@ -48,7 +48,7 @@ def test_evaluate_equals_numpy_over_the_session_graph(sample):
   assert sum(result.class_counts.values()) == 359
   # The training script measured the same held-out accuracy.
   metadata = json.load(open(os.path.join(ROOT, 'checkpoints', SHIPPED,
-                                         'metadata.json')))
+                                         'model_spec.json')))['provenance']
   assert round(result.top1, 4) == metadata['heldout_accuracy']
   confusion = np.array(result.confusion)
   assert confusion.sum() == 359

@@ -57,7 +57,8 @@ def image_dir(tmp_path_factory, heldout):
 
 def test_shipped_checkpoint_accuracy(heldout):
   images, labels = heldout
-  recorded = json.load(open(SHIPPED / 'metadata.json'))['heldout_accuracy']
+  recorded = json.load(open(SHIPPED / 'model_spec.json'))['provenance'][
+      'heldout_accuracy']
   with inference.Classifier(batch_size=64) as classifier:
     top = classifier.classify(list(images), top_k=1)
   accuracy = np.mean([int(t[0][0]) == l for t, l in zip(top, labels)])

@@ -98,3 +98,32 @@ def test_format_description(files):
   text = inspect_checkpoint.format_description(info, max_variables=5)
   assert 'model: resnet_v2_18' in text and 'num_classes: 3' in text
   assert '(extra)' in text and '... %d more' % (len(info.variables) - 5) in text
+
+
+def _shapes(module, name, **options):
+  built = netutil.build(getattr(module, name), module.resnet_arg_scope(),
+                        SHAPE, num_classes=2, is_training=False, **options)
+  shapes = {n: v.shape for n, v in built.session.run(
+      netutil.variables_by_name(built)).items()}
+  built.session.close()
+  return shapes
+
+
+@pytest.mark.parametrize('depth_multiplier', [0.0625, 0.3])
+def test_depth_multiplier_from_every_block_rebuilds_the_same_net(
+    tmp_path, depth_multiplier):
+  # Block1 alone read 0.0625 as 0.125 (min_base_depth 8 hides it there) and
+  # 0.3 as 0.296875 (block4: 152 channels instead of 153).
+  trained = _shapes(resnet_v1, 'resnet_v1_18',
+                    depth_multiplier=depth_multiplier)
+  path = ckptutil.save({n: np.zeros(s, np.float32) for n, s in trained.items()},
+                       str(tmp_path / 'model.ckpt'), 2)
+  info = inspect_checkpoint.describe_checkpoint(path)
+  assert info.depth_multiplier == depth_multiplier
+  assert _shapes(resnet_v1, 'resnet_v1_18',
+                 depth_multiplier=info.depth_multiplier) == trained
+
+
+def test_block_depths_no_multiplier_gives_fail_with_the_depths():
+  value, reason = inspect_checkpoint.infer_depth_multiplier([8, 16, 300, 64])
+  assert value is None and '[8, 16, 300, 64]' in reason

@@ -1,6 +1,6 @@
 """The shipped checkpoint's golden numbers, checked independently.
 
-Its held-out top-1 (0.9777 in the manifest, the README and metadata.json)
+Its held-out top-1 (0.9777 in the manifest, the README and model_spec.json)
 was measured by our own code when it was trained. Here a forward pass
 written in numpy from research/slim's formulas (conv2d_same, inference batch
 norm with epsilon 1e-5, max pool 3x3/2 SAME, basic v1 units with the stride
@@ -72,7 +72,7 @@ def test_shipped_checkpoint_against_a_numpy_forward_pass():
                                  'resnet_v1_18/spatial_squeeze']
   np.testing.assert_allclose(ours, expected, rtol=1e-3, atol=1e-3)
   top1 = float(np.mean(expected.argmax(1) == labels))
-  with open(str(assets.asset_path(SHIPPED, 'metadata.json'))) as f:
-    published = json.load(f)['heldout_accuracy']
+  with open(str(assets.asset_path(SHIPPED, 'model_spec.json'))) as f:
+    published = json.load(f)['provenance']['heldout_accuracy']
   assert round(top1, 4) == published
   assert len(labels) == 359

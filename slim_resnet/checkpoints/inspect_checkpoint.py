@@ -121,6 +121,49 @@ def _count(shape):
   return n
 
 
+def infer_depth_multiplier(base_depths, min_base_depth=8):
+  """The depth_multiplier that gives every block its base depth.
+
+  Block b's base depth is max(int(BASE_DEPTHS[b] * depth_multiplier),
+  min_base_depth) (configs.make_blocks): each block bounds the multiplier to
+  an interval, and every value in all four intervals builds the same
+  network. Of those, the interval's lower bound where it is a short decimal
+  (0.0625, 0.125, 1), else the shortest decimal inside it (0.3 for depths
+  19, 38, 76, 153).
+
+  Args:
+    base_depths: The output channels of each block's first conv1 (the base
+      depth), block1..block4.
+    min_base_depth: research/slim's lower bound of a block's base depth.
+
+  Returns:
+    (depth_multiplier, '') or (None, why no single multiplier fits).
+  """
+  low, high = 0.0, float('inf')
+  for base, depth in zip(configs.BASE_DEPTHS, base_depths):
+    if depth < min_base_depth:
+      low, high = 1.0, 0.0
+    elif depth == min_base_depth:
+      high = min(high, (depth + 1.0) / base)  # Anything up to the floor.
+    else:
+      low, high = max(low, depth / float(base)), min(high, (depth + 1.0) / base)
+  if low >= high:
+    return None, (
+        'its blocks have base depths %s, which no single depth_multiplier '
+        'gives (each block\'s is max(int(%s * depth_multiplier), %d)): it '
+        'was built another way; pass the model options yourself' % (
+            list(base_depths), '/'.join(map(str, configs.BASE_DEPTHS)),
+            min_base_depth))
+  if low > 0 and round(low, 4) == low:
+    return low, ''
+  for places in range(1, 10):
+    value = round((low + high) / 2, places)
+    for candidate in (value, round(low, places), round(high, places)):
+      if low <= candidate < high and candidate > 0:
+        return candidate, ''
+  return low, ''
+
+
 def describe_checkpoint(path, variables=None):
   """Describes a checkpoint: its model, classes, extras and size.
 
@@ -156,10 +199,16 @@ def describe_checkpoint(path, variables=None):
                          for b in range(1, 1 + max(b for _, b in units)))
   logits = variables.get(info.scope + '/logits/biases')
   info.num_classes = logits[0][0] if logits else None
-  first = variables.get(info.scope + '/block1/unit_1/%s_%s/conv1/weights' % (
-      info.unit, info.version))
-  if first:
-    info.depth_multiplier = first[0][3] / float(configs.BASE_DEPTHS[0])
+  base_depths = []
+  for block in range(1, len(configs.BASE_DEPTHS) + 1):
+    conv1 = variables.get(info.scope + '/block%d/unit_1/%s_%s/conv1/weights' % (
+        block, info.unit, info.version))
+    base_depths.append(conv1[0][3] if conv1 else None)
+  if None not in base_depths:
+    info.depth_multiplier, reason = infer_depth_multiplier(base_depths)
+    if reason:
+      info.reason = reason
+      return info
   for architecture in configs.ARCHITECTURES.values():
     if (architecture.unit, architecture.num_units) == (info.unit,
                                                        info.num_units):

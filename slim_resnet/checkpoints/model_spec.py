@@ -6,10 +6,13 @@
                          num_classes=5)
 
 A manifest entry supplies every field; so does a model_spec.json beside a
-checkpoint (train.train and export write one); otherwise the checkpoint's own
-variables tell the model, depth multiplier and num_classes when not given
-(checkpoints.inspect_checkpoint), and the preprocessing defaults to
-research/slim's choice for the model.
+checkpoint, the one file in which every checkpoint and export describes
+itself (the shipped checkpoint's folder, train.train and export write one;
+its optional "provenance" object records how it was made and is not read
+here); otherwise the checkpoint's own variables tell the model, depth
+multiplier and num_classes when not given (checkpoints.inspect_checkpoint),
+the preprocessing defaults to research/slim's choice for the model, and a
+labels.txt beside the checkpoint names the classes.
 """
 import dataclasses
 import json
@@ -29,6 +32,7 @@ SHIPPED = 'digits_resnet_v1_18'
 # export): how to build and feed them, so a path alone is enough later.
 SPEC_FILE = 'model_spec.json'
 SPEC_LABELS_FILE = 'labels.txt'
+PROVENANCE = 'provenance'
 _SPEC_FIELDS = ('model', 'num_classes', 'image_size', 'preprocessing',
                 'preprocessing_options', 'model_options', 'label_offset')
 
@@ -110,6 +114,10 @@ class ModelSpec(object):
     if self.labels_source:
       with open(self.labels_source, encoding='utf-8') as f:
         names = [line.rstrip('\n') for line in f if line.strip()]
+      ids = [name.split(':', 1)[0] for name in names]
+      if all(':' in n for n in names) and ids == [str(i) for i in
+                                                  range(len(names))]:
+        names = [name.split(':', 1)[1] for name in names]  # research/slim's
       if len(names) == self.num_classes:
         return names
       raise errors.CheckpointError(
@@ -118,13 +126,15 @@ class ModelSpec(object):
     return ['class_%d' % i for i in range(self.num_classes or 0)]
 
 
-def write_model_spec(spec, directory, class_names=None):
+def write_model_spec(spec, directory, class_names=None, provenance=None):
   """Writes directory/model_spec.json (and labels.txt), atomically.
 
   Args:
     spec: A ModelSpec (its checkpoint path is not written).
     directory: Where the checkpoints are or will be.
     class_names: One name per logit; spec.labels() when None.
+    provenance: An optional JSON-able dict of how the checkpoint was made
+      (data set, steps, held-out accuracy, ...); read_provenance returns it.
 
   Returns:
     The path of model_spec.json.
@@ -133,6 +143,8 @@ def write_model_spec(spec, directory, class_names=None):
   names = list(class_names) if class_names is not None else spec.labels()
   fields = {f: getattr(spec, f) for f in _SPEC_FIELDS}
   fields['labels'] = SPEC_LABELS_FILE if names else None
+  if provenance:
+    fields[PROVENANCE] = dict(provenance)
   path = os.path.join(directory, SPEC_FILE)
   if names:
     files.atomic_write_text(os.path.join(directory, SPEC_LABELS_FILE),
@@ -141,19 +153,34 @@ def write_model_spec(spec, directory, class_names=None):
   return path
 
 
-def read_model_spec(checkpoint_path):
-  """The ModelSpec fields in model_spec.json beside a checkpoint, or {}."""
+def _spec_json(checkpoint_path):
+  """(directory, the parsed model_spec.json beside checkpoint_path or {})."""
   directory = (checkpoint_path if os.path.isdir(checkpoint_path) else
                os.path.dirname(checkpoint_path))
   path = os.path.join(directory, SPEC_FILE)
   if not os.path.isfile(path):
-    return {}
+    return directory, {}
   try:
     with open(path, encoding='utf-8') as f:
-      fields = json.load(f)
+      return directory, json.load(f)
   except ValueError as e:
     raise errors.CheckpointError('%s is not valid JSON: %s' % (path, e)) \
         from None
+
+
+def read_provenance(checkpoint_path):
+  """The "provenance" object of the model_spec.json beside a checkpoint
+  (how it was made: data, steps, held-out accuracy), or {}."""
+  return _spec_json(checkpoint_path)[1].get(PROVENANCE) or {}
+
+
+def read_model_spec(checkpoint_path):
+  """The ModelSpec fields in model_spec.json beside a checkpoint, or {}."""
+  directory, fields = _spec_json(checkpoint_path)
+  if not fields:
+    return {}
+  path = os.path.join(directory, SPEC_FILE)
+  fields.pop(PROVENANCE, None)
   labels = fields.pop('labels', None)
   unknown = sorted(set(fields) - set(_SPEC_FIELDS))
   if unknown:
@@ -218,10 +245,19 @@ def resolve_model(checkpoint=None, **overrides):
       checkpoint_path=path,
       num_classes=found.num_classes if found.model == model else None,
       model_options=model_options,
+      labels_source=_labels_beside(path),
       assumed=tuple(f for f in ('image_size', 'preprocessing')
                     if f not in overrides))
   fields.update(overrides)
   return spec_for_model(model, **fields)
+
+
+def _labels_beside(checkpoint_path):
+  """labels.txt in a bare checkpoint's folder, or None."""
+  directory = (checkpoint_path if os.path.isdir(checkpoint_path) else
+               os.path.dirname(checkpoint_path))
+  path = os.path.join(directory, SPEC_LABELS_FILE)
+  return path if os.path.isfile(path) else None
 
 
 def spec_for_model(model, **fields):
