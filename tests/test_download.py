@@ -382,3 +382,25 @@ def test_not_a_checkpoint(tmp_path):
   (tmp_path / 'empty').mkdir()
   with pytest.raises(errors.CheckpointError, match='no checkpoint in directory'):
     fetch.fetch_checkpoint(str(tmp_path / 'empty'))
+
+
+def test_an_archives_state_file_naming_another_folder_resolves_inside(
+    tmp_path):
+  # Saver.save writes absolute paths into 'checkpoint'. An archive of a
+  # training directory names the directory it was made from, which may exist
+  # here with other values: the extracted checkpoint must be the archive's.
+  local = tmp_path / 'train'
+  ckptutil.save({'w': np.full([2], 1.0, np.float32)}, str(local / 'model.ckpt-5'))
+  packed = tmp_path / 'packed'
+  ckptutil.save({'w': np.full([2], 2.0, np.float32)},
+                str(packed / 'model.ckpt-5'))
+  with open(str(packed / 'checkpoint'), 'w') as f:
+    f.write('model_checkpoint_path: "%s"\n' % (local / 'model.ckpt-5'))
+  archive = tmp_path / 'train.tar.gz'
+  with tarfile.open(str(archive), 'w:gz') as tar:
+    for name in os.listdir(str(packed)):
+      tar.add(str(packed / name), arcname=name)
+  for source in (str(archive), str(packed)):  # Unpacked, or moved/copied.
+    path = fetch.fetch_checkpoint(source, cache=str(tmp_path / 'cache'))
+    assert not path.startswith(str(local)), path
+    assert tf.train.load_checkpoint(path).get_tensor('w').tolist() == [2, 2]

@@ -24,10 +24,34 @@ def cache_dir():
       os.path.expanduser('~'), '.cache', 'slim_resnet')
 
 
+def _inside(path, directory):
+  path, directory = os.path.realpath(path), os.path.realpath(directory)
+  return os.path.commonpath([path, directory]) == directory
+
+
+def _latest_in(directory):
+  """The checkpoint the 'checkpoint' state file names, found inside
+  `directory` only, or None.
+
+  Saver.save writes absolute paths there; for a folder that was moved,
+  copied or unpacked from an archive, that path is another folder's (which
+  may exist on this machine). So the named file is taken by its base name
+  in the folder of the state file, and nothing outside `directory` is used.
+  """
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  state = tf.train.get_checkpoint_state(directory)
+  if not state or not state.model_checkpoint_path:
+    return None
+  path = os.path.join(directory, os.path.basename(
+      state.model_checkpoint_path.rstrip('/\\')))
+  if _inside(path, directory) and is_checkpoint_prefix(path):
+    return path
+  return None
+
+
 def _checkpoint_in_dir(directory):
   """The checkpoint prefix inside a directory, or None."""
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  latest = tf.train.latest_checkpoint(directory)
+  latest = _latest_in(directory)
   if latest:
     return latest
   found = []
