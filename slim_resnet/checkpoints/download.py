@@ -6,18 +6,30 @@ The file streams to '<dest>.part' with a tqdm bar; an interrupted transfer
 resumes with an HTTP Range request (and starts over when the server ignores
 Range); connection errors and time-outs are retried. The file gets its final
 name only when it is complete and, when a hash is given, verified.
+
+A '.part' is resumed only when its bytes are known to be the same file's: a
+published sha256 checks the result, or else the server's validator (ETag or
+Last-Modified, kept in '<dest>.part.json') goes out as If-Range, so a changed
+file comes back whole. A part without either is started over. An HTTP 416
+(the part reaches past the requested start) completes the download only
+when its Content-Range total equals the part's size; an over-long or unsized
+part is started over (with a published hash, the hash decides).
 """
 import hashlib
+import json
 import os
+import re
 import time
 import urllib.error
 import urllib.request
 
 import tqdm
 
+from slim_resnet import files
 from slim_resnet.checkpoints import errors
 
 CHUNK = 1 << 20
+META_SUFFIX = '.json'  # '<dest>.part.json': the part's ETag / Last-Modified.
 
 
 def sha256_of(path):
@@ -29,16 +41,40 @@ def sha256_of(path):
   return digest.hexdigest()
 
 
-def _transfer(url, part, timeout, progress):
-  """Appends the rest of `url` to `part`, resuming from its current size."""
+def _read_validator(meta_path):
+  """The ETag or Last-Modified recorded when the part file was started."""
+  try:
+    with open(meta_path, encoding='utf-8') as f:
+      meta = json.load(f)
+  except (OSError, ValueError):
+    return None
+  return meta.get('etag') or meta.get('last_modified')
+
+
+def _transfer(url, part, timeout, progress, trusted):
+  """Appends the rest of `url` to `part`, resuming from its current size.
+
+  trusted: the part may be resumed without a validator (a published hash
+  will check the result).
+  """
+  meta_path = part + META_SUFFIX
   have = os.path.getsize(part) if os.path.exists(part) else 0
+  validator = _read_validator(meta_path) if have else None
+  if have and not (validator or trusted):
+    have = 0  # Whose bytes? Nothing can tell: start over.
   request = urllib.request.Request(url)
   if have:
     request.add_header('Range', 'bytes=%d-' % have)
+    if validator:
+      request.add_header('If-Range', validator)
   with urllib.request.urlopen(request, timeout=timeout) as response:
     status = getattr(response, 'status', 200)
-    if have and status != 206:  # The server ignored Range: start over.
+    if have and status != 206:  # Range ignored, or the file changed.
       have = 0
+    if not have:
+      files.atomic_write_text(meta_path, json.dumps({
+          'url': url, 'etag': response.headers.get('ETag'),
+          'last_modified': response.headers.get('Last-Modified')}))
     length = response.headers.get('Content-Length')
     total = have + int(length) if length is not None else None
     mode = 'ab' if have else 'wb'
@@ -56,13 +92,21 @@ def _transfer(url, part, timeout, progress):
           os.path.getsize(part), total))
 
 
+def _complete_size(error):
+  """The file size a 416 response gives ('Content-Range: bytes */N'), or
+  None."""
+  match = re.match(r'\s*bytes\s+\*/(\d+)\s*$',
+                   (error.headers or {}).get('Content-Range', '') or '')
+  return int(match.group(1)) if match else None
+
+
 def download(url, dest, sha256=None, timeout=30, retries=3, progress=True):
   """Downloads `url` to `dest` (atomically), resuming and retrying.
 
   Args:
     url: http(s) or file URL.
     dest: The final file path; its folder is created.
-    sha256: Expected hex digest, or None to skip the check.
+    sha256: Expected hex digest (either case), or None to skip the check.
     timeout: Seconds without data before a try fails.
     retries: Further tries after the first (each resumes where it stopped).
     progress: Show a tqdm progress bar.
@@ -78,11 +122,17 @@ def download(url, dest, sha256=None, timeout=30, retries=3, progress=True):
   part = dest + '.part'
   for attempt in range(retries + 1):
     try:
-      _transfer(url, part, timeout, progress)
+      _transfer(url, part, timeout, progress, trusted=bool(sha256))
       break
     except (urllib.error.URLError, OSError, ConnectionError) as e:
       if isinstance(e, urllib.error.HTTPError) and e.code == 416:
-        break  # Nothing left to fetch: the part file is whole (hash below).
+        size = _complete_size(e)
+        have = os.path.getsize(part) if os.path.exists(part) else 0
+        if size == have or (size is None and sha256):
+          break  # The part is the whole file (the hash, if any, below).
+        _remove(part)  # Over-long, or of unknown size: start over.
+        if attempt < retries:
+          continue
       if isinstance(e, urllib.error.HTTPError) and e.code in (404, 403, 410):
         _remove(part)
         raise errors.DownloadError('cannot download %s: HTTP %d %s' % (
@@ -96,10 +146,12 @@ def download(url, dest, sha256=None, timeout=30, retries=3, progress=True):
   found = sha256_of(part)
   if sha256 and found != sha256.lower():
     _remove(part)
+    _remove(part + META_SUFFIX)
     raise errors.ChecksumError(
         'sha256 of %s is %s, expected %s; the download was deleted' % (
             url, found, sha256))
   os.replace(part, dest)
+  _remove(part + META_SUFFIX)
   return found
 
 
