@@ -97,12 +97,48 @@ def test_research_slim_rules_without_a_checkpoint(tmp_path):
     assert tf.compat.v1.get_variable('v', []).op.type == 'VarHandleOp'
 
 
+@pytest.mark.parametrize('dataset,zeros', [(None, None), ('imagenet', None),
+                                           ('flowers', []), ('mnist', [1])])
+def test_the_dataset_modules_constant_is_there_as_in_research_slims(
+    tmp_path, dataset, zeros):
+  # research/slim's datasets/{flowers,cifar10,mnist}.py decode the label with
+  # default_value=tf.zeros(shape, tf.int64); imagenet's default is -1.
+  graph_file = str(tmp_path / 'g.pb')
+  argv = ['export', '--model_name=resnet_v1_18', '--output_file=' + graph_file]
+  assert cli.main(argv + (['--dataset_name=' + dataset] if dataset else [])) == 0
+  nodes = _nodes(_graph_def(graph_file))
+  if zeros is None:
+    assert 'zeros' not in nodes
+  else:
+    shape = nodes['zeros'].attr['value'].tensor.tensor_shape
+    assert [d.size for d in shape.dim] == zeros
+    assert list(nodes).index('zeros') < list(nodes).index('input')
+
+
+def test_a_url_is_written_through_gfile_and_a_folder_is_refused(tmp_path,
+                                                                 capsys):
+  url = 'ram://export_test/inf_graph.pb'
+  assert cli.main(['export', '--model_name=resnet_v1_18',
+                   '--output_file=' + url]) == 0
+  graph_def = tf.compat.v1.GraphDef()
+  with tf.io.gfile.GFile(url, 'rb') as f:
+    graph_def.ParseFromString(f.read())
+  assert 'resnet_v1_18/predictions/Reshape_1' in _nodes(graph_def)
+  assert not tf.io.gfile.exists(url + '.tmp')
+  capsys.readouterr()
+  assert cli.main(['export', '--model_name=resnet_v1_18',
+                   '--output_file=%s' % tmp_path]) == 2
+  assert 'is a directory' in capsys.readouterr().err
+
+
 @pytest.mark.parametrize('argv,expected', [
     (['--model_name=resnet_v1_50', '--quantize'], '--quantize'),
     (['--model_name=resnet_v1_50', '--is_video_model'], '--is_video_model'),
     (['--model_name=resnet_v1_50', '--fold-batch-norms'], '--fold-batch-norms'),
     (['--model_name=resnet_v1_50', '--dataset_name=coco'], "no dataset 'coco'"),
     (['--dataset_name=flowers'], '--model_name is needed'),
+    (['--model_name=resnet_v1_50', '--dataset_name=flowers',
+      '--labels_offset=5'], 'leaves no classes'),
     (['--model_name=resnet_v1_50', '--out=DIR'], 'give one of --out'),
 ])
 def test_bad_research_slim_flags_are_one_line(tmp_path, capsys, argv,

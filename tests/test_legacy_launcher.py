@@ -101,6 +101,8 @@ def test_usage_errors_are_one_line_and_exit_2(tmp_path):
   for argv, expected in ((['run'], 'usage: slim-resnet run SCRIPT.py'),
                          (['run', 'missing.py'], "can't open file"),
                          (['run', '-m'], '-m needs a module name'),
+                         (['run', '-m', 'no_such_module_x'],
+                          "no module named 'no_such_module_x'"),
                          (['run', '--eager', 'x.py'], 'unknown option')):
     done = _run([sys.executable, '-m', 'slim_resnet.cli'] + argv,
                 cwd=str(tmp_path))

@@ -36,15 +36,16 @@ import argparse
 from slim_resnet import errors
 from slim_resnet.commands import model_flags
 
-HELP = 'export a frozen GraphDef and a SavedModel (serving signature)'
+HELP = ('export a frozen GraphDef and a SavedModel (serving signature), or '
+        "research/slim's inference GraphDef (--output_file)")
 
 
 def add_arguments(parser):
   model_flags.add_model_arguments(
       parser, batch_size=None, slim_names=True, slim_image_size='--image_size',
       batch_help='a fixed batch dimension of the input (default: any)')
-  parser.add_argument('--out', help='directory to create (or research/slim\'s '
-                      '--output_file)')
+  parser.add_argument('--out', help='directory to create: a checked frozen '
+                      'graph with its weights and a SavedModel')
   parser.add_argument('--output_file', '--output-file', dest='output_file',
                       help="research/slim's export: write only the inference "
                       'GraphDef (no weights) to this file')
@@ -65,12 +66,18 @@ def add_arguments(parser):
                       'checked)')
   # export_inference_graph.py's flags: with --output_file as research/slim
   # reads them (see the module doc).
-  parser.add_argument('--dataset_name', help=argparse.SUPPRESS)
+  parser.add_argument('--dataset_name', help='--output_file without '
+                      "--checkpoint: research/slim's dataset whose classes the "
+                      'logits get (default imagenet, 1001)')
   parser.add_argument('--dataset_dir', help=argparse.SUPPRESS)
   parser.add_argument('--labels_offset', type=model_flags.non_negative_int,
-                      default=0, help=argparse.SUPPRESS)
-  for name in ('--is_training', '--write_text_graphdef', '--use_grayscale',
-               '--quantize', '--is_video_model'):
+                      default=0, help='--output_file without --checkpoint: '
+                      "classes fewer than the dataset's (default 0)")
+  for name, text in (('--is_training', 'build batch norm in training mode'),
+                     ('--write_text_graphdef', 'write a text GraphDef'),
+                     ('--use_grayscale', 'a 1-channel input placeholder')):
+    model_flags.add_bool(parser, name, help='--output_file only: ' + text)
+  for name in ('--quantize', '--is_video_model'):
     model_flags.add_bool(parser, name, help=argparse.SUPPRESS)
   parser.add_argument('--num_frames', type=model_flags.positive_int,
                       help=argparse.SUPPRESS)
@@ -167,7 +174,8 @@ def _write_inference_graph_def(args):
   graph_def, outputs = inference_graph_def.inference_graph_def(
       model, num_classes, image_size=image_size, batch_size=args.batch_size,
       is_training=args.is_training, num_channels=1 if args.use_grayscale else 3,
-      model_options=model_options)
+      model_options=model_options,
+      dataset_name=args.dataset_name or 'imagenet')
   inference_graph_def.write_graph_def(graph_def, args.output_file,
                                       as_text=args.write_text_graphdef)
   print('wrote %s (%s GraphDef, no weights; freeze it with a checkpoint)'

@@ -3,7 +3,7 @@
     slim-resnet run SCRIPT.py [ARG ...]      # as `python SCRIPT.py ARG ...`
     slim-resnet run -m MODULE [ARG ...]      # as `python -m MODULE ARG ...`
     slim-resnet run train_image_classifier.py --train_dir=/tmp/train ...
-    slim-resnet run -m pytest nets/resnet_v1_test.py
+    slim-resnet run -m pytest nets/resnet_v1_test.py   # pip install pytest
 
 Sets up tf-slim, tensorflow.contrib as research/slim imports it, TF1 graph
 behaviour and the NumPy aliases removed since 1.24, then runs the script as

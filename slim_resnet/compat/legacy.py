@@ -3,7 +3,7 @@
     slim-resnet run train_image_classifier.py --train_dir=/tmp/train ...
     python -m slim_resnet eval_image_classifier.py --checkpoint_path=...
     slim-resnet run -m pytest nets/resnet_v1_test.py
-    pytest -p slim_resnet.compat.legacy nets/resnet_v1_test.py
+    python -m pytest -p slim_resnet.compat.legacy nets/resnet_v1_test.py
 
 `run SCRIPT.py ARGS` does what `python SCRIPT.py ARGS` did on the TensorFlow
 1.15 research/slim was written for. enable() first sets up the process as
@@ -28,9 +28,12 @@ sys.path). It is the user's program: its output, exit code and tracebacks
 pass through as they are (no slim-resnet error boundary, no filtered
 TensorFlow log lines).
 
-As a pytest plugin (`-p slim_resnet.compat.legacy`), enable() runs in
-pytest_configure, before any test module is imported.
+As a pytest plugin (`python -m pytest -p slim_resnet.compat.legacy`),
+enable() runs in pytest_configure, before any test module is imported.
+(`python -m`: research/slim's folder has an __init__.py, so the `pytest`
+script puts its parent on sys.path instead, and `from nets import` fails.)
 """
+import importlib.util
 import os
 import runpy
 import sys
@@ -45,7 +48,7 @@ eval_image_classifier.py, export_inference_graph.py, ...) or module (-m pytest
 for TF1-style tests) unchanged on the installed TensorFlow: tf-slim repaired,
 tensorflow.contrib as research/slim imports it, TF1 graph behaviour, and the
 NumPy aliases removed since NumPy 1.24. Its output and exit code are the
-script's own. pytest users: pytest -p slim_resnet.compat.legacy ...
+script's own. pytest users: python -m pytest -p slim_resnet.compat.legacy ...
 """
 
 # (name, value, the NumPy release that removed it). Each is set only where
@@ -131,7 +134,11 @@ def run_script(path, args):
 
 
 def run_module(name, args):
-  """Runs module `name` as `python -m name *args` would, after enable()."""
+  """Runs module `name` as `python -m name *args` would, after enable().
+
+  Raises:
+    ModuleNotFoundError: no module `name` (main() makes it one line).
+  """
   sys.argv = [name] + list(args)  # run_module puts the module's file here.
   _set_first_path(os.getcwd())
   enable()
@@ -152,6 +159,11 @@ def main(argv):
     if len(argv) < 2:
       sys.stderr.write('slim-resnet run: error: -m needs a module name '
                        '(e.g. -m pytest)\n')
+      return 2
+    if importlib.util.find_spec(argv[1].split('.')[0]) is None:
+      sys.stderr.write('slim-resnet run: error: no module named %r (is it '
+                       'installed in this environment? e.g. pip install '
+                       '%s)\n' % (argv[1], argv[1].split('.')[0]))
       return 2
     run_module(argv[1], argv[2:])
     return 0

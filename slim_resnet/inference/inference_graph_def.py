@@ -8,7 +8,7 @@
     #     --input_checkpoint=resnet_v1_50.ckpt --output_graph=frozen.pb \
     #     --output_node_names=resnet_v1_50/predictions/Reshape_1
 
-The graph is research/slim's, node for node: a float32 placeholder 'input'
+The graph is research/slim's (equal as a GraphDef proto): a float32 placeholder 'input'
 [batch_size, image_size, image_size, channels] (batch_size None: any), the
 network of nets_factory.get_network_fn(model, num_classes, is_training)
 applied to it, and nothing else (no preprocessing; variables and their
@@ -17,23 +17,24 @@ initializers, no values). So its node names are research/slim's:
 (logits), '<model>/block4', ... For a directory with the weights frozen in,
 preprocessing and a SavedModel, use export.export_model instead.
 """
-import contextlib
 import os
 
+from google.protobuf import text_format
 from slim_resnet import errors
 from slim_resnet import files
 from slim_resnet import nets_factory
 import tensorflow as tf
-from tensorflow.python.ops import resource_variables_toggle  # pylint: disable=g-direct-tensorflow-import
 
-# research/slim's datasets/*.py _NUM_CLASSES: what export_inference_graph.py
-# gives the logits for --dataset_name (minus --labels_offset).
-SLIM_DATASET_CLASSES = {
-    'cifar10': 10,
-    'flowers': 5,
-    'imagenet': 1001,
-    'mnist': 10,
-    'visualwakewords': 2,
+# research/slim's datasets/*.py: name -> (_NUM_CLASSES, the shape of the
+# int64 zeros its decoder's label default leaves in every graph that calls
+# dataset_factory.get_dataset, or None where the default is -1).
+# export_inference_graph.py gives the logits _NUM_CLASSES - --labels_offset.
+SLIM_DATASETS = {
+    'cifar10': (10, []),
+    'flowers': (5, []),
+    'imagenet': (1001, None),
+    'mnist': (10, [1]),
+    'visualwakewords': (2, None),
 }
 INPUT_NAME = 'input'
 
@@ -44,16 +45,23 @@ def slim_dataset_classes(dataset_name, labels_offset=0):
   Raises:
     errors.UsageError: for a dataset research/slim does not define.
   """
-  if dataset_name not in SLIM_DATASET_CLASSES:
+  if dataset_name not in SLIM_DATASETS:
     raise errors.UsageError(
         'research/slim has no dataset %r (it knows %s): pass --num-classes N '
         'or --checkpoint C to give the logits size' % (
-            dataset_name, ', '.join(sorted(SLIM_DATASET_CLASSES))))
-  return SLIM_DATASET_CLASSES[dataset_name] - labels_offset
+            dataset_name, ', '.join(sorted(SLIM_DATASETS))))
+  classes = SLIM_DATASETS[dataset_name][0]
+  if labels_offset >= classes:
+    raise errors.UsageError(
+        '--labels_offset %d leaves no classes of research/slim\'s %s dataset '
+        '(%d); expected 0 (or 1 to drop a background class)' % (
+            labels_offset, dataset_name, classes))
+  return classes - labels_offset
 
 
 def inference_graph_def(model, num_classes, image_size=None, batch_size=None,
-                        is_training=False, num_channels=3, model_options=None):
+                        is_training=False, num_channels=3, model_options=None,
+                        dataset_name='imagenet'):
   """The GraphDef research/slim's export_inference_graph.py writes.
 
   Args:
@@ -64,6 +72,8 @@ def inference_graph_def(model, num_classes, image_size=None, batch_size=None,
     is_training: Build batch norm (and dropout) in training mode.
     num_channels: 3, or 1 (research/slim's --use_grayscale).
     model_options: Extra builder arguments, e.g. {'depth_multiplier': 0.5}.
+    dataset_name: research/slim's --dataset_name; its decoder leaves a
+      constant in research/slim's graph (SLIM_DATASETS), added here too.
 
   Returns:
     (graph_def, output_names): a tf.compat.v1.GraphDef and the names of its
@@ -72,11 +82,16 @@ def inference_graph_def(model, num_classes, image_size=None, batch_size=None,
   network_fn = nets_factory.get_network_fn(
       model, num_classes=num_classes or None, is_training=is_training)
   size = image_size or network_fn.default_image_size
-  with _reference_variables(), tf.Graph().as_default() as graph:
-    # research/slim's dataset_factory.get_dataset leaves this constant in the
-    # graph (the label's default value of its TFExample decoder); with it the
-    # file is byte for byte the one export_inference_graph.py writes.
-    tf.zeros([], dtype=tf.int64)
+  with tf.Graph().as_default() as graph:
+    # TF1's variables (VariableV2 + '<name>/read'), as research/slim's graph
+    # has them on TensorFlow 1.15: TF's freeze_graph cannot freeze resource
+    # variables without a saver. Per graph, not process-wide.
+    tf.compat.v1.get_variable_scope().set_use_resource(False)
+    # research/slim's dataset_factory.get_dataset leaves its label decoder's
+    # default in the graph: with it the GraphDef equals its file's.
+    zeros_shape = SLIM_DATASETS.get(dataset_name, (None, None))[1]
+    if zeros_shape is not None:
+      tf.zeros(zeros_shape, dtype=tf.int64)
     images = tf.compat.v1.placeholder(
         name=INPUT_NAME, dtype=tf.float32,
         shape=[batch_size, size, size, num_channels])
@@ -85,27 +100,26 @@ def inference_graph_def(model, num_classes, image_size=None, batch_size=None,
     return graph.as_graph_def(), [output.op.name]
 
 
-@contextlib.contextmanager
-def _reference_variables():
-  """TF1's variables (VariableV2 + '<name>/read'), as research/slim's graph
-  has them on TensorFlow 1.15 (and under slim_resnet.compat.legacy): the same
-  nodes for freeze_graph and the tools after it. Process-wide while it lasts.
-  """
-  enabled = resource_variables_toggle.resource_variables_enabled()
-  resource_variables_toggle.disable_resource_variables()
-  try:
-    yield
-  finally:
-    if enabled:
-      resource_variables_toggle.enable_resource_variables()
-
-
 def write_graph_def(graph_def, path, as_text=False):
   """Writes graph_def to path (binary, or text format as tf.io.write_graph
-  writes it; its folder is made if missing), by a temporary name renamed
-  into place."""
+  writes it), by a temporary name renamed into place. A local folder is made
+  if missing; a URL (gs://, ...) is written through tf.io.gfile, as
+  research/slim's gfile.GFile would.
+
+  Raises:
+    errors.UsageError: path is a directory.
+  """
+  if tf.io.gfile.isdir(path):
+    raise errors.UsageError('%s is a directory; --output_file names the '
+                            'GraphDef file to write, e.g. %s' % (
+                                path, os.path.join(path, 'inf_graph.pb')))
+  data = (text_format.MessageToString(graph_def).encode('utf-8') if as_text
+          else graph_def.SerializeToString())
+  if '://' in path:
+    tmp = path + '.tmp'
+    with tf.io.gfile.GFile(tmp, 'wb') as f:
+      f.write(data)
+    tf.io.gfile.rename(tmp, path, overwrite=True)
+    return
   os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-  if as_text:
-    files.atomic_write_text(path, str(graph_def))
-  else:
-    files.atomic_write(path, lambda f: f.write(graph_def.SerializeToString()))
+  files.atomic_write(path, lambda f: f.write(data))
