@@ -4,7 +4,7 @@
     with slim.arg_scope(resnet_v1.resnet_arg_scope()):
       net, end_points = resnet_v1.resnet_v1_50(images, 1000, is_training=False)
 
-Importing the package installs the tf-slim compatibility hook (compat.py) and
+Importing the package installs the tf-slim compatibility hook (compat/) and
 nothing else; TensorFlow is imported when a module that needs it is.
 """
 import importlib

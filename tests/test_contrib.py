@@ -34,15 +34,19 @@ def test_framework_is_tf_slims_arg_scope_and_variables():
   # The fixed tf-slim function, not the original.
   assert (framework.assign_from_checkpoint is
           tf_slim_fixes.assign_from_checkpoint)
-  with pytest.raises(AttributeError, match='answers only .*arg_scope'):
+  with pytest.raises(ImportError, match='answers only .*arg_scope'):
     framework.no_such_name  # pylint: disable=pointless-statement
+  names = {}
+  exec('from tensorflow.contrib.framework import *', names)  # pylint: disable=exec-used
+  assert names['arg_scope'] is tf_slim.arg_scope
 
 
 def test_training_has_hparams_only():
   from tensorflow.contrib import training  # pylint: disable=g-import-not-at-top
   assert training.HParams is hparams.HParams
-  with pytest.raises(AttributeError, match='answers only HParams'):
-    training.GreedyLoadBalancingStrategy  # pylint: disable=pointless-statement
+  with pytest.raises(ImportError, match='answers only HParams'):
+    exec('from tensorflow.contrib.training import GreedyLoadBalancingStrategy')  # pylint: disable=exec-used
+  del training
 
 
 @pytest.mark.parametrize('name', ['create_training_graph', 'create_eval_graph',
@@ -60,13 +64,24 @@ def test_quantize_imports_and_its_rewriters_say_what_to_use(name):
 
 @pytest.mark.parametrize('module', ['tensorflow.contrib.rnn',
                                     'tensorflow.contrib.learn',
+                                    'tensorflow.contrib.training.Foo',
                                     'tensorflow.contrib.slim.no_such_module'])
 def test_anything_else_is_module_not_found_with_the_reason(module):
-  with pytest.raises(ModuleNotFoundError) as raised:
-    importlib.import_module(module)
-  assert raised.value.name == module
-  assert 'slim_resnet answers only' in str(raised.value)
-  assert 'tensorflow.contrib.quantize' in str(raised.value)
+  parent, _, name = module.rpartition('.')
+  # (`import` needs a package above; `from tf_slim`, an alias, gives
+  # Python's own "cannot import name", which is right.)
+  statements = {'tensorflow.contrib': ['import %s' % module,
+                                       'from %s import %s' % (parent, name)],
+                'tensorflow.contrib.training': ['from %s import %s' % (
+                    parent, name)],
+                'tensorflow.contrib.slim': ['import %s' % module]}[parent]
+  for statement in statements:
+    with pytest.raises(ModuleNotFoundError) as raised:
+      exec(statement, {})  # pylint: disable=exec-used
+    assert raised.value.name == module, statement
+    assert 'slim_resnet answers only' in str(raised.value), statement
+    assert ('HParams' if 'training' in parent else
+            'tensorflow.contrib.quantize') in str(raised.value), statement
 
 
 def test_every_row_of_the_table_resolves():
@@ -77,10 +92,10 @@ def test_every_row_of_the_table_resolves():
       assert module is importlib.import_module(answer.targets[0])
     else:
       for target in answer.targets:
-        name = target.partition(':')[2]
+        module_name, _, name = target.partition(':')
         if name:
-          assert getattr(module, name) is contrib.__dict__.get(
-              name, getattr(module, name))
+          assert getattr(module, name) is getattr(
+              importlib.import_module(module_name), name)
       assert dir(module)
 
 

@@ -17,24 +17,26 @@ def test_values_and_attributes():
   assert h.values() == {'aaa': 1, 'b': 2.0, 'c_c': 'relu6', 'd': [3, 4],
                         'e': True, 'f': None}
   assert h.aaa == 1 and 'aaa' in h and 'zz' not in h
-  assert str(h) == str(sorted(h.values().items()))
-  assert repr(h).startswith('HParams([')
+  # TF 1.15's __str__ and __repr__.
+  assert str(h) == 'aaa=1,b=2.0,c_c=relu6,d=[3, 4],e=True,f=None'
+  assert repr(h) == 'HParams(%s)' % sorted(h.values().items())
 
 
 def test_parse_casts_to_each_type():
-  h = _hparams().parse('aaa=12, b=3,c_c=relu4,d=[5,6],e=false')
+  h = _hparams().parse('aaa=12, b=3,c_c=relu4,d=[5 6],e=false')
   assert (h.aaa, h.b, h.c_c, h.d, h.e) == (12, 3.0, 'relu4', [5, 6], False)
+  assert _hparams().parse('e=0').e is False and _hparams().parse('e=2').e
   assert isinstance(h.b, float)
 
 
 @pytest.mark.parametrize('text', ['aaa=1.5', 'zz=1', 'aaa=[1]', 'd=5',
-                                  'e=maybe', 'aaa'])
+                                  'e=maybe', 'e=TRUE', 'aaa', 'aaa=1,aaa=2'])
 def test_parse_refuses_what_tf_refused(text):
   with pytest.raises(ValueError):
     _hparams().parse(text)
 
 
-@pytest.mark.parametrize('name,value', [('aaa', 1.5), ('e', 0),
+@pytest.mark.parametrize('name,value', [('aaa', 1.5), ('aaa', True), ('e', 0),
                                         ('b', 'x'), ('c_c', 3), ('e', 1),
                                         ('d', 5), ('aaa', [1])])
 def test_set_hparam_refuses_lossy_or_mixed_casts(name, value):
@@ -60,6 +62,8 @@ def test_add_del_get():
     h.add_hparam('values', 2)  # A method's name.
   with pytest.raises(ValueError):
     h.add_hparam('empty', [])
+  with pytest.raises(ValueError):
+    h.add_hparam('_private', 1)
   h.add_hparam('g', 0.5)
   assert h.get('g') == 0.5 and h.get('zz', 5) == 5
   with pytest.raises(ValueError):

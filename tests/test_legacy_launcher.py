@@ -54,7 +54,8 @@ def test_script_runs_as_main_with_its_argv_folder_and_exit_code(scripts,
   assert seen == {
       'argv': [os.path.join(scripts, 'report_process.py'), '7', '--any=flag'],
       'path0': scripts, 'name': '__main__', 'eager': False, 'np_int': 3,
-      'contrib_slim': 'tf_slim'}
+      'contrib_slim': 'tf_slim',
+      'file': os.path.join(scripts, 'report_process.py')}
 
 
 def test_python_dash_m_slim_resnet_is_the_same_launcher(scripts):
@@ -62,7 +63,8 @@ def test_python_dash_m_slim_resnet_is_the_same_launcher(scripts):
               cwd=scripts)
   assert done.returncode == 0, done.stderr[-3000:]
   seen = _report(done)
-  assert seen['argv'] == ['report_process.py', '0']
+  assert seen['argv'] == ['report_process.py', '0']  # As given; __file__
+  assert seen['file'] == os.path.join(scripts, 'report_process.py')  # absolute
   assert seen['path0'] == scripts and seen['eager'] is False
 
 

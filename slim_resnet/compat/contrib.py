@@ -11,7 +11,11 @@ of `CONTRIB` below, each from what it became:
     from tensorflow.contrib.training import HParams
 
 Any other `tensorflow.contrib.X` fails to import with a ModuleNotFoundError
-that says so (as it would without this module, with the reason). Importing
+that says so (as it would without this module, with the reason), however it
+is imported: `import tensorflow.contrib.rnn`, `from tensorflow.contrib import
+rnn` and `from tensorflow.contrib.training import X` alike. (So a public
+name these modules lack raises that error, not AttributeError: Python's
+`from` import would otherwise replace the reason with "cannot import name".) Importing
 one of these modules sets `tensorflow.contrib` as the import system always
 does; `tf.contrib` as an attribute of `tensorflow.compat.v1` is set only by
 the legacy launcher (compat.legacy).
@@ -115,6 +119,8 @@ def _names_module(fullname, answer):
                                 answer.name, ', '.join(answer.targets)))
 
   def getattr_(name):
+    if name == '__all__':  # `from ... import *`
+      return dir_()
     for target in answer.targets:
       module_name, _, attribute = target.partition(':')
       if attribute:
@@ -124,9 +130,11 @@ def _names_module(fullname, answer):
       source = importlib.import_module(module_name)
       if name in getattr(source, '__all__', ()):
         return getattr(source, name)
-    raise AttributeError(
-        'module %r has no attribute %r: slim_resnet answers only %s of it' % (
-            fullname, name, ', '.join(sorted(dir_()))))
+    message = ('%s.%s is not provided: slim_resnet answers only %s of %s' % (
+        fullname, name, ', '.join(sorted(dir_())), fullname))
+    if name.startswith('_'):
+      raise AttributeError(message)
+    raise ModuleNotFoundError(message, name='%s.%s' % (fullname, name))
 
   def dir_():
     names = set()
@@ -151,7 +159,10 @@ def _package_module():
   def getattr_(name):
     if name in _BY_NAME:
       return importlib.import_module(PACKAGE + '.' + name)
-    raise AttributeError(_not_provided(PACKAGE + '.' + name))
+    if name.startswith('_'):
+      raise AttributeError(name)
+    raise ModuleNotFoundError(_not_provided(PACKAGE + '.' + name),
+                              name=PACKAGE + '.' + name)
 
   module.__getattr__ = getattr_
   module.__dir__ = lambda: sorted(_BY_NAME)

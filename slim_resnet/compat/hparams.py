@@ -5,14 +5,16 @@
     hparams.parse('num_cells=6,use_aux_head=0')       # 'k=v,k2=[1,2]'
     copy.deepcopy(hparams).values()                    # {'num_cells': 6, ...}
 
-TensorFlow 1.15's class (contrib/training/python/training/hparam.py) with the
-same names, types and errors: each hyperparameter keeps the type of the value
-it was added with; set_hparam, parse and override_from_dict cast to that type
-where the cast loses nothing (int -> float, not float -> int, nothing to or
-from bool or str) and raise ValueError otherwise. A list hyperparameter keeps
-the type of its first element. Not provided: the HParamDef protocol buffer
-(`hparam_def=`, to_proto, from_proto) and parse's indexed assignments
-(`arr[1]=3`); research/slim uses neither.
+TensorFlow 1.15's class (contrib/training/python/training/hparam.py), with
+its methods and casting rules: each hyperparameter keeps the exact type of the
+value it was added with; set_hparam, parse and override_from_dict cast to that
+type where the cast loses nothing (int -> float, not float -> int, nothing to
+or from bool or str) and raise ValueError otherwise. A list hyperparameter
+keeps the type of its first element. str() is 'a=1,b=2', repr()
+'HParams([('a', 1), ...])', as there. Not provided (research/slim uses none of
+them): the HParamDef protocol buffer (`hparam_def=`, to_proto, from_proto),
+set_from_map, parse's indexed assignments (`arr[1]=3`) and the exact wording
+of its error messages.
 """
 import json
 import numbers
@@ -28,8 +30,8 @@ def _cast(name, param_type, value):
   """value as param_type, where that loses nothing; else ValueError."""
   fail = ("Could not cast hparam '%s' of type '%s' from value %r"
           % (name, param_type, value))
-  if isinstance(value, param_type):
-    return value
+  if type(value) == param_type:  # pylint: disable=unidiomatic-typecheck
+    return value  # (isinstance would let True through as an int.)
   if issubclass(param_type, type(None)):
     return value  # Added as None: nothing to check against.
   if issubclass(param_type, (str, bytes)) and not isinstance(value,
@@ -48,12 +50,15 @@ def _cast(name, param_type, value):
 
 def _parse_scalar(name, param_type, text):
   text = text.strip()
-  if param_type is bool:
-    lowered = text.lower()
-    if lowered in ('true', '1'):
+  if param_type is bool:  # TF 1.15: true/True/false/False, else an integer.
+    if text in ('true', 'True'):
       return True
-    if lowered in ('false', '0'):
+    if text in ('false', 'False'):
       return False
+    try:
+      return bool(int(text))
+    except ValueError:
+      pass
   elif param_type is str:
     return text
   else:
@@ -94,7 +99,7 @@ class HParams(object):
 
   def add_hparam(self, name, value):
     """Adds hyperparameter `name` with `value` (and value's type)."""
-    if getattr(self, name, None) is not None:
+    if name.startswith('_') or getattr(self, name, None) is not None:
       raise ValueError('Hyperparameter name is reserved: %s' % name)
     if isinstance(value, (list, tuple)):
       if not value:
@@ -148,6 +153,9 @@ class HParams(object):
                          'name=value[,name=value...]' % values[position:])
       position = match.end()
       name, text = match.group('name'), match.group('value')
+      if name in parsed:
+        raise ValueError('Multiple assignments to variable \'%s\' in %s'
+                         % (name, values))
       if name not in self._hparam_types:
         raise ValueError('Unknown hyperparameter type for %s' % name)
       param_type, is_list = self._hparam_types[name]
@@ -155,7 +163,7 @@ class HParams(object):
         if not is_list:
           raise ValueError('Must not pass a list for single-valued '
                            'parameter: %s' % name)
-        items = [t for t in text[1:-1].split(',') if t.strip()]
+        items = [t for t in re.split(r'[\s,]+', text[1:-1]) if t]
         parsed[name] = [_parse_scalar(name, param_type, t) for t in items]
       else:
         parsed[name] = _parse_scalar(name, param_type, text)
@@ -215,7 +223,7 @@ class HParams(object):
     return key in self._hparam_types
 
   def __str__(self):
-    return str(sorted(self.values().items()))
+    return ','.join('%s=%s' % item for item in self.values().items())
 
   def __repr__(self):
-    return '%s(%s)' % (type(self).__name__, self.__str__())
+    return '%s(%s)' % (type(self).__name__, sorted(self.values().items()))

@@ -29,15 +29,20 @@ pass through as they are (no slim-resnet error boundary, no filtered
 TensorFlow log lines).
 
 As a pytest plugin (`python -m pytest -p slim_resnet.compat.legacy`),
-enable() runs in pytest_configure, before any test module is imported.
+enable() runs before the conftest.py files and test modules are imported.
 (`python -m`: research/slim's folder has an __init__.py, so the `pytest`
 script puts its parent on sys.path instead, and `from nets import` fails.)
 """
+import builtins
+import importlib.machinery
 import importlib.util
+import io
 import os
 import runpy
 import sys
+import types
 import warnings
+import zipfile
 
 USAGE = """usage: slim-resnet run SCRIPT.py [ARG ...]
        slim-resnet run -m MODULE [ARG ...]
@@ -114,23 +119,46 @@ def enable():
 
 def _set_first_path(folder):
   """sys.path[0] (the launcher's own folder) becomes `folder`, as Python
-  sets it for a script or -m."""
+  sets it for a script or -m; nothing under `python -P` (safe_path)."""
+  if getattr(sys.flags, 'safe_path', False):
+    return
   if sys.path:
     sys.path[0] = folder
   else:
     sys.path.insert(0, folder)
 
 
+def _exec_as_main(path):
+  """Runs the file as the process's __main__ module, as CPython does:
+  __file__ (and the code's file name) absolute, sys.argv[0] as given."""
+  absolute = os.path.abspath(path)
+  main = types.ModuleType('__main__')
+  main.__dict__.update(__file__=absolute, __builtins__=builtins,
+                       __loader__=importlib.machinery.SourceFileLoader(
+                           '__main__', absolute),
+                       __spec__=None, __package__=None, __cached__=None)
+  with io.open_code(absolute) as f:
+    code = compile(f.read(), absolute, 'exec', dont_inherit=True)
+  sys.modules['__main__'] = main
+  exec(code, main.__dict__)  # pylint: disable=exec-used
+
+
 def run_script(path, args):
-  """Runs the file `path` as `python path *args` would, after enable().
+  """Runs `path` as `python path *args` would, after enable(): a file, or a
+  folder or zip file with a __main__.py.
 
   Returns only if the script returns; its SystemExit and exceptions pass
   through.
   """
   sys.argv = [path] + list(args)
+  if os.path.isdir(path) or zipfile.is_zipfile(path):
+    _set_first_path(path)
+    enable()
+    runpy.run_path(path, run_name='__main__')
+    return
   _set_first_path(os.path.dirname(os.path.realpath(path)))
   enable()
-  runpy.run_path(path, run_name='__main__')
+  _exec_as_main(path)
 
 
 def run_module(name, args):
@@ -172,7 +200,7 @@ def main(argv):
                      'comes first, its own flags after it\n%s'
                      % (argv[0], USAGE))
     return 2
-  if not os.path.isfile(argv[0]):
+  if not os.path.exists(argv[0]):
     sys.stderr.write("slim-resnet run: error: can't open file %r: no such "
                      'file (expected a Python script, or -m MODULE)\n'
                      % argv[0])
@@ -181,8 +209,14 @@ def main(argv):
   return 0
 
 
+def pytest_load_initial_conftests(early_config, parser, args):
+  """pytest plugin hook: enable() before conftest.py files are imported."""
+  del early_config, parser, args
+  enable()
+
+
 def pytest_configure(config):
-  """pytest plugin hook (`pytest -p slim_resnet.compat.legacy`)."""
+  """pytest plugin hook (`python -m pytest -p slim_resnet.compat.legacy`)."""
   # pytest resets the warning filters around each test: keep compat's.
   config.addinivalue_line('filterwarnings',
                           'ignore:`layer.apply` is deprecated:UserWarning')

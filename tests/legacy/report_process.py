@@ -13,6 +13,7 @@ print(json.dumps({
     'argv': sys.argv,
     'path0': sys.path[0],
     'name': __name__,
+    'file': __file__,
     'eager': tf.executing_eagerly(),
     'np_int': np.int(3.7),
     'contrib_slim': tf.contrib.slim.__name__,
