@@ -286,3 +286,38 @@ def test_a_uint8_tensor_given_to_a_builder():
                        'tf.cast.*tf.image.convert_image_dtype'):
       resnet_v1.resnet_v1_18(images, num_classes=3)
     assert not tf.compat.v1.global_variables()  # Nothing built.
+
+
+def test_a_class_count_flag_is_blamed_not_the_checkpoint(sample, capsys):
+  """issue 26 item 5: 'the checkpoint ... has 11 classes' for a 10-class
+  checkpoint given --num-classes 11."""
+  rc, _, err = run_cli(capsys, ['eval', '--checkpoint', SHIPPED, '--dataset',
+                                sample, '--num-classes', '11', '--no-progress'])
+  assert_one_line(err, rc)
+  assert 'num_classes=11 was given' in err
+  assert 'the checkpoint' in err and 'has 10' in err and 'has 11' not in err
+
+
+@pytest.mark.parametrize('command', ['classify', 'extract', 'eval', 'train'])
+def test_an_unavailable_strict_precision_is_bad_input(bad, sample, capsys,
+                                                      tmp_path, command):
+  """issue 26 item 6: exit 3 and 'a bug in slim_resnet' before. (No GPU
+  here, as in CI: float16 is not available.)"""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  if tf.config.list_physical_devices('GPU'):
+    pytest.skip('float16 is available on this machine')
+  folder = sample
+  argv = {
+      'classify': ['classify', bad['one_by_one']],
+      'extract': ['extract', '--images', bad['one_by_one'], '--out',
+                  str(tmp_path / 'f.npz'), '--no-progress'],
+      'eval': ['eval', '--checkpoint', SHIPPED, '--dataset', folder,
+               '--no-progress'],
+      'train': ['train', '--checkpoint', SHIPPED, '--dataset', folder,
+                '--train-dir', str(tmp_path / 'run'), '--max-steps', '1',
+                '--no-progress'],
+  }[command] + ['--precision', 'float16', '--precision-strict']
+  rc, _, err = run_cli(capsys, argv)
+  assert_one_line(err, rc)
+  assert 'float16 needs a GPU' in err
+  assert not os.path.exists(str(tmp_path / 'run'))

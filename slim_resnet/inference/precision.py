@@ -25,6 +25,8 @@ raises PrecisionError instead): the emulation would be slower than float32.
 import dataclasses
 import sys
 
+from slim_resnet import errors
+
 PRECISIONS = ('float32', 'bfloat16', 'float16', 'auto')
 CPU_BF16_FLAGS = ('avx512_bf16', 'amx_bf16')
 # Smallest batch where bf16 beat float32 in scripts/benchmark.py on an
@@ -32,7 +34,7 @@ CPU_BF16_FLAGS = ('avx512_bf16', 'amx_bf16')
 AUTO_MIN_BATCH = 4
 
 
-class PrecisionError(ValueError):
+class PrecisionError(errors.UserError):
   """A precision that is unknown, or not supported here with strict=True."""
 
 

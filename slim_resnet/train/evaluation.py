@@ -181,6 +181,16 @@ def _open(checkpoint, dataset, split, validation_fraction, seed,
   spec = model_spec_lib.resolve_model(checkpoint, **overrides)
   source = datasets.open_dataset(dataset, split, validation_fraction, seed,
                                  labels_offset)
+  if spec.num_classes != source.num_classes and 'num_classes' in overrides:
+    own = model_spec_lib.resolve_model(checkpoint, **{
+        k: v for k, v in overrides.items() if k != 'num_classes'}).num_classes
+    raise datasets.DatasetError(
+        'num_classes=%s was given, but the dataset %s has %d classes (%s)%s; '
+        'drop it or make it %d' % (
+            overrides['num_classes'], dataset, source.num_classes,
+            ', '.join(source.class_names[:10]),
+            '' if own is None else ' and the checkpoint %s has %s' % (
+                spec.checkpoint_path, own), source.num_classes))
   if spec.num_classes != source.num_classes:
     raise datasets.DatasetError(
         'the checkpoint %s has %s classes but the dataset %s has %d (%s); '
