@@ -60,7 +60,6 @@ def _is_user_error(e):
   tf_errors = sys.modules.get('tensorflow.python.framework.errors_impl')
   return tf_errors is not None and isinstance(e, (
       tf_errors.NotFoundError, tf_errors.DataLossError,
-      tf_errors.InvalidArgumentError, tf_errors.OutOfRangeError,
       tf_errors.PermissionDeniedError))
 
 

@@ -321,3 +321,84 @@ def test_an_unavailable_strict_precision_is_bad_input(bad, sample, capsys,
   assert_one_line(err, rc)
   assert 'float16 needs a GPU' in err
   assert not os.path.exists(str(tmp_path / 'run'))
+
+
+@pytest.mark.parametrize('error', ['InvalidArgumentError', 'OutOfRangeError'])
+def test_a_tensorflow_error_of_ours_is_a_bug(monkeypatch, capsys, error):
+  """issue 26 item 9: any InvalidArgumentError / OutOfRangeError was exit 2
+  without its traceback, a shape or graph bug of ours included."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  from slim_resnet.commands import summary  # pylint: disable=g-import-not-at-top
+
+  def broken(args):
+    raise getattr(tf.errors, error)(None, None, 'a graph bug of ours')
+  monkeypatch.setattr(summary, 'run', broken)
+  assert cli.main(['summary', 'resnet_v1_50']) == 3
+  err = capsys.readouterr().err
+  assert 'Traceback' in err and 'a bug in slim_resnet' in err
+
+
+def _records_with_a_corrupt_image(folder):
+  """research/slim's records, one of whose images is not an image."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  os.makedirs(folder)
+  rgb = np.random.RandomState(1).randint(0, 255, [32, 32, 3]).astype(np.uint8)
+  with tf.io.TFRecordWriter(os.path.join(
+      folder, 'd_train_00000-of-00001.tfrecord')) as writer:
+    for i in range(10):
+      feature = {
+          'image/encoded': tf.train.Feature(bytes_list=tf.train.BytesList(
+              value=[b'not an image' if i == 3 else _png_bytes(rgb)])),
+          'image/format': tf.train.Feature(bytes_list=tf.train.BytesList(
+              value=[b'png'])),
+          'image/class/label': tf.train.Feature(int64_list=tf.train.Int64List(
+              value=[i])),
+      }
+      writer.write(tf.train.Example(features=tf.train.Features(
+          feature=feature)).SerializeToString())
+  with open(os.path.join(folder, 'labels.txt'), 'w') as f:
+    f.write(''.join('%d:%d\n' % (i, i) for i in range(10)))
+  return folder
+
+
+def test_a_record_that_does_not_decode_is_the_users_data(tmp_path, capsys):
+  records = _records_with_a_corrupt_image(str(tmp_path / 'records'))
+  rc, _, err = run_cli(capsys, ['eval', '--checkpoint', SHIPPED, '--dataset',
+                                records, '--split', 'train', '--no-progress'])
+  assert_one_line(err, rc)
+  assert 'cannot be read: Unknown image file format' in err
+
+
+# The README's exit codes, command by command (issue 26 item 10). ------------
+
+def _folder_with_one_bad_image(root, sample_root):
+  """The sample digits (10 classes) plus one undecodable file in class 3."""
+  import shutil  # pylint: disable=g-import-not-at-top
+  shutil.copytree(sample_root, root)
+  with open(os.path.join(root, '3', 'broken.png'), 'w') as f:
+    f.write('not an image\n')
+  return root
+
+
+def test_data_convert_and_train_exit_1_when_they_skipped_files(
+    sample, tmp_path, capsys):
+  data = _folder_with_one_bad_image(str(tmp_path / 'data'), sample)
+  rc, _, err = run_cli(capsys, ['data', 'convert', data,
+                                str(tmp_path / 'records')])
+  assert rc == 1 and 'skipped ' in err and 'broken.png' in err, err
+  rc, _, err = run_cli(capsys, [
+      'train', '--dataset', data, '--split', 'all', '--train-dir',
+      str(tmp_path / 'run'), '--checkpoint', SHIPPED, '--max-steps', '40',
+      '--batch-size', '10', '--no-progress', '--checkpoint-exclude-scopes',
+      'resnet_v1_18/logits'])
+  assert rc == 1 and 'broken.png' in err, err
+
+
+def test_every_command_has_a_bad_input_case():
+  """Each command of cli.COMMANDS (but run, the user's program) is in the
+  matrix above, so each is held to exit 2 with one line."""
+  with open(__file__, encoding='utf-8') as f:
+    source = f.read()
+  for command in cli.COMMANDS:
+    if command != 'run':
+      assert "['%s'" % command in source, command

@@ -193,8 +193,11 @@ def test_cli_ckpt_commands(capsys):
                    '--num-classes', '10', '--depth-multiplier', '0.125']) == 0
   assert 'ok: ' in capsys.readouterr().out
   assert cli.main(['ckpt', 'check', str(SHIPPED), '--model', 'resnet_v1_18',
-                   '--num-classes', '10', '--depth-multiplier', '1']) == 1
-  assert 'depth_multiplier=0.125' in capsys.readouterr().out
+                   '--num-classes', '10', '--depth-multiplier', '1']) == 2
+  captured = capsys.readouterr()  # The report, then the one error line.
+  assert 'depth_multiplier=0.125' in captured.out
+  assert len(captured.err.strip().splitlines()) == 1
+  assert 'does not restore into resnet_v1_18' in captured.err
   assert cli.main(['ckpt', 'inspect', '/no/such/ckpt']) == 2
   assert 'not a known checkpoint name' in capsys.readouterr().err
 

@@ -15,6 +15,7 @@ and reports every difference with the likely fix (exit code 1 when it would
 not restore; 2 when its data cannot be read).
 """
 import os
+import sys
 
 from slim_resnet.commands import model_flags
 
@@ -97,8 +98,12 @@ def _check(args):
         labels_offset_mode=args.labels_offset_mode,
         checkpoint_background=spec.checkpoint_background)
   except errors.CheckpointMismatchError as e:
-    print(e)
-    return 1
+    print(e)  # The report, on stdout; the verdict as every error's, below.
+    print('slim-resnet ckpt check: error: %s does not restore into %s '
+          '(num_classes=%s): the report is above' % (
+              spec.checkpoint_path, spec.model, spec.num_classes),
+          file=sys.stderr)
+    return 2
   print('ok: %s restores into %s (num_classes=%s%s): %d variables, all %d '
         'tensors read (%.1f MB)%s' % (
             check.checkpoint_path, check.model, check.num_classes,

@@ -64,4 +64,4 @@ def run(args):
             len(summary['validation']), args.out))
   for path, reason in sorted(summary['skipped'].items()):
     print('skipped %s: %s' % (path, reason), file=sys.stderr)
-  return 0
+  return 1 if summary['skipped'] else 0  # README: 1, done with skipped inputs

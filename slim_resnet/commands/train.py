@@ -24,6 +24,7 @@ table. --dataset_name is accepted and unused (the classes come from DATA).
 """
 import argparse
 import dataclasses
+import sys
 
 from slim_resnet import errors
 from slim_resnet.inference.precision import PRECISIONS  # noqa: F401  (in _CHOICES)
@@ -273,5 +274,5 @@ def run(args):
            result.start_step, result.loss, result.images_per_second,
            result.checkpoint_path))
   for path, reason in sorted(result.skipped.items()):
-    print('skipped %s: %s' % (path, reason))
-  return 0
+    print('skipped %s: %s' % (path, reason), file=sys.stderr)
+  return 1 if result.skipped else 0  # README: 1, done with skipped inputs

@@ -17,6 +17,7 @@ Labels: research/slim's --labels_offset is subtracted from every stored label
 import contextlib
 import glob
 import os
+import re
 
 import numpy as np
 
@@ -162,18 +163,36 @@ class DatasetSource(object):
 
 
 @contextlib.contextmanager
-def label_range_errors(source):
-  """Turns the label-range check's InvalidArgumentError, raised by a
-  session.run over source's batches, into a DatasetError."""
+def input_errors(source):
+  """Turns an InvalidArgumentError that a session.run over source's batches
+  raises while reading them (a label outside labels.txt, an example whose
+  image does not decode) into a DatasetError: the user's data, not a bug.
+  Any other InvalidArgumentError passes through."""
   try:
     yield
   except tf.errors.InvalidArgumentError as e:
-    if LABEL_RANGE_MESSAGE not in e.message:
-      raise
-    raise DatasetError(
-        '%s holds labels that are not classes of its labels.txt (%d '
-        'classes): %s' % (source.path, source.num_classes,
-                          e.message.splitlines()[0])) from None
+    first = _reason(e.message or str(e))
+    if LABEL_RANGE_MESSAGE in e.message:
+      raise DatasetError(
+          '%s holds labels that are not classes of its labels.txt (%d '
+          'classes): %s' % (source.path, source.num_classes, first)) from None
+    op_name = getattr(getattr(e, 'op', None), 'name', '') or ''
+    if 'IteratorGetNext' in op_name or '[[IteratorGetNext]]' in e.message:
+      raise DatasetError('%s holds an example that cannot be read: %s' % (
+          source.path, first)) from None
+    raise
+
+
+def _reason(message):
+  """The line of a TF error message that says what went wrong, without the
+  'Graph execution error:' header, the tf.data iterator path and [[node]]
+  lines."""
+  lines = [l.strip() for l in message.splitlines()
+           if l.strip() and not l.strip().startswith('[[') and
+           l.strip() != 'Graph execution error:']
+  line = lines[0] if lines else message.strip()
+  return re.sub(r'^Error in user-defined function .*? with iterator: '
+                r'[\w:]+: ', '', line)
 
 
 def require_examples(source):
@@ -192,7 +211,7 @@ def require_examples(source):
         source.images_and_labels().take(1)).get_next()
     with tf.compat.v1.Session() as session:
       try:
-        with label_range_errors(source):
+        with input_errors(source):
           session.run(first)
       except tf.errors.OutOfRangeError:
         reasons = sorted(set(source.skipped.values()))

@@ -157,7 +157,7 @@ class _EvalGraph(object):
     try:
       while True:
         try:
-          with datasets.label_range_errors(self.source):
+          with datasets.input_errors(self.source):
             logits, labels = self.session.run([self.logits, self.labels])
         except tf.errors.OutOfRangeError:
           break

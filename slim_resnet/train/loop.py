@@ -193,7 +193,7 @@ def train(config):
               session, ops) >= config.max_steps:
             break  # The chief stopped; a sync step would wait forever.
           try:
-            with datasets.label_range_errors(source):
+            with datasets.input_errors(source):
               step, loss, accuracy = session.run(
                   [ops.step, ops.total_loss, ops.accuracy],
                   options=run_options)
