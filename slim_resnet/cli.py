@@ -63,6 +63,44 @@ def _is_user_error(e):
       tf_errors.PermissionDeniedError))
 
 
+# What Ctrl-C leaves for each command that can be continued.
+_RESUME = {
+    'extract': '; run the same command with --resume to continue',
+    'train': '; run the same command again to continue from the last '
+             'checkpoint',
+}
+
+
+def errors_lib():
+  from slim_resnet import errors  # pylint: disable=g-import-not-at-top
+  return errors
+
+
+def _is_out_of_memory(e):
+  tf_errors = sys.modules.get('tensorflow.python.framework.errors_impl')
+  return isinstance(e, MemoryError) or (
+      tf_errors is not None and isinstance(e, tf_errors.ResourceExhaustedError))
+
+
+def _check_batch_size(args):
+  """Fails before any work when --batch-size images alone (float32, at least
+  32x32, or --image-size) would not fit in this machine's memory."""
+  batch = getattr(args, 'batch_size', None)
+  if not batch:
+    return
+  size = getattr(args, 'image_size', None) or 32
+  need = batch * size * size * 3 * 4
+  try:
+    have = os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')
+  except (ValueError, OSError, AttributeError):
+    return
+  if need > have:
+    raise errors_lib().UsageError(
+        '--batch-size %d needs at least %.0f GB for its input images alone '
+        '(%dx%d float32) and this machine has %.0f GB; use a batch of a few '
+        'hundred at most' % (batch, need / 1e9, size, size, have / 1e9))
+
+
 def _one_line(e):
   """The message of a user error, on one line."""
   message = getattr(e, 'message', None) or (e.args[0] if e.args else '')
@@ -103,8 +141,20 @@ def _run(args, debug):
   tf.get_logger().setLevel('INFO' if getattr(args, 'verbose', False) else
                            'ERROR')
   try:
+    _check_batch_size(args)
     return args.run(args) or 0
+  except KeyboardInterrupt:
+    print('slim-resnet %s: interrupted%s' % (args.command, _RESUME.get(
+        args.command, '')), file=sys.stderr)
+    return 130
   except Exception as e:  # pylint: disable=broad-except
+    if _is_out_of_memory(e):
+      e = errors_lib().UserError(
+          'out of memory (%s)%s' % (_one_line(e).split(' [[')[0][:200],
+                                     '; lower --batch-size (%d)' % (
+                                         args.batch_size)
+                                     if getattr(args, 'batch_size', None)
+                                     else ''))
     if not _is_user_error(e):
       traceback.print_exc()
       print('slim-resnet %s: internal error (a bug in slim_resnet, not in '

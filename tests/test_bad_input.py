@@ -402,3 +402,52 @@ def test_every_command_has_a_bad_input_case():
   for command in cli.COMMANDS:
     if command != 'run':
       assert "['%s'" % command in source, command
+
+
+# Out of memory and Ctrl-C (issue 26 items 7, 8). ------------------------------
+
+def test_an_absurd_batch_size_fails_before_any_work(bad, capsys):
+  """Before: --batch-size 10000000 ended in a 98-line ResourceExhaustedError
+  (exit 3), and 1000000000 hung for minutes."""
+  for batch in ('10000000', '1000000000'):
+    rc, _, err = run_cli(capsys, ['classify', bad['one_by_one'],
+                                  '--batch-size', batch])
+    assert_one_line(err, rc)
+    assert '--batch-size %s needs at least' % batch in err
+
+
+def test_out_of_memory_names_the_batch_size(bad, capsys, monkeypatch):
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  from slim_resnet.commands import classify  # pylint: disable=g-import-not-at-top
+
+  def exhausted(args):
+    raise tf.errors.ResourceExhaustedError(
+        None, None, 'Failed to allocate memory for the batch of component 1')
+  monkeypatch.setattr(classify, 'run', exhausted)
+  rc, _, err = run_cli(capsys, ['classify', bad['one_by_one'],
+                                '--batch-size', '512'])
+  assert_one_line(err, rc)
+  assert 'out of memory' in err and 'lower --batch-size (512)' in err
+
+
+@pytest.mark.parametrize('command,hint', [
+    ('extract', 'with --resume to continue'),
+    ('train', 'again to continue from the last checkpoint'),
+    ('classify', None)])
+def test_ctrl_c_is_one_line_and_exit_130(bad, capsys, monkeypatch, tmp_path,
+                                         command, hint):
+  import importlib  # pylint: disable=g-import-not-at-top
+  module = importlib.import_module('slim_resnet.commands.' + command)
+
+  def interrupted(args):
+    raise KeyboardInterrupt
+  monkeypatch.setattr(module, 'run', interrupted)
+  argv = {'extract': ['extract', '--images', bad['one_by_one'], '--out',
+                      str(tmp_path / 'f.npz')],
+          'train': ['train', '--dataset', str(tmp_path), '--train-dir',
+                    str(tmp_path / 'run')],
+          'classify': ['classify', bad['one_by_one']]}[command]
+  rc, _, err = run_cli(capsys, argv)
+  assert rc == 130 and 'Traceback' not in err, err
+  assert err.strip() == 'slim-resnet %s: interrupted%s' % (
+      command, '; run the same command ' + hint if hint else '')

@@ -122,7 +122,11 @@ class FeatureExtractor(inference_graph.OwnsSession):
 
     dataset = tf.data.Dataset.from_tensor_slices(self._paths)
     dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE)
-    dataset = dataset.batch(self.batch_size).prefetch(2)
+    # Never more than the images at hand: tf.data allocates a whole batch, so
+    # --batch-size 10000000 on ten images ran out of memory.
+    self._file_batch = tf.compat.v1.placeholder_with_default(
+        tf.constant(self.batch_size, tf.int64), [], name='file_batch_size')
+    dataset = dataset.batch(self._file_batch).prefetch(2)
     self._iterator = tf.compat.v1.data.make_initializable_iterator(dataset)
     self._next_paths, images, self._next_errors = self._iterator.get_next()
     self._file_images = images
@@ -210,7 +214,9 @@ class FeatureExtractor(inference_graph.OwnsSession):
     keys = self.resolve_end_points(end_points)
     tensors = [self.end_points[k] for k in keys]
     self.session.run(self._iterator.initializer,
-                     {self._paths: [str(p) for p in paths]})
+                     {self._paths: [str(p) for p in paths],
+                      self._file_batch: max(1, min(self.batch_size,
+                                                   len(paths)))})
     while True:
       try:
         batch_paths, errors, values = self.session.run(
