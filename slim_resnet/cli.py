@@ -24,9 +24,13 @@ COMMANDS = ('summary', 'classify', 'extract', 'ckpt', 'data', 'train', 'eval',
 class _Parser(argparse.ArgumentParser):
   """An ArgumentParser whose errors are one line (no usage block)."""
 
+  command = None  # Set by main(): where `unrecognized arguments` belong.
+
   def error(self, message):
-    self.exit(2, '%s: error: %s (see %s --help)\n' % (self.prog, message,
-                                                      self.prog))
+    prog = self.prog
+    if message.startswith('unrecognized arguments') and self.command:
+      prog = '%s %s' % (self.prog, self.command)
+    self.exit(2, '%s: error: %s (see %s --help)\n' % (prog, message, prog))
 
 
 def build_parser():
@@ -129,7 +133,9 @@ def main(argv=None):
   if '--debug' in argv:
     argv.remove('--debug')
     debug = True
-  args = build_parser().parse_args(argv)
+  parser = build_parser()
+  parser.command = command if command in COMMANDS else None
+  args = parser.parse_args(argv)
   verbose = getattr(args, 'verbose', False)
   quiet.set_log_levels(verbose)  # Before TF loads.
   with quiet.filtered_stderr(enabled=not verbose):

@@ -39,6 +39,10 @@ ARCHITECTURES = collections.OrderedDict(
         Architecture(200, 'bottleneck', (3, 24, 36, 3)),
     ])
 DEPTHS = tuple(ARCHITECTURES)
+VERSIONS = ('v1', 'v2')
+# Every model name (nets_factory builds one network each): resnet_v1_18 ...
+MODEL_NAMES = tuple('resnet_%s_%d' % (version, depth) for version in VERSIONS
+                    for depth in DEPTHS)
 
 
 def make_blocks(architecture, block_fns, min_base_depth=8, depth_multiplier=1,

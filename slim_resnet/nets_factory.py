@@ -6,6 +6,7 @@
 Names are generated from configs.ARCHITECTURES: resnet_v1_{18,34,50,101,152,200}
 and resnet_v2_{18,34,50,101,152,200}.
 """
+import difflib
 import functools
 
 from slim_resnet import configs
@@ -17,8 +18,8 @@ import tf_slim as slim
 _FAMILIES = {'resnet_v1': resnet_v1, 'resnet_v2': resnet_v2}
 
 networks_map = {
-    '%s_%d' % (version, depth): getattr(module, '%s_%d' % (version, depth))
-    for version, module in _FAMILIES.items() for depth in configs.DEPTHS
+    name: getattr(_FAMILIES[name.rsplit('_', 1)[0]], name)
+    for name in configs.MODEL_NAMES
 }
 
 arg_scopes_map = {
@@ -36,6 +37,14 @@ def list_networks():
   return list(networks_map)
 
 
+def unknown_model_message(name):
+  """'Name of network unknown: ...', with the closest names first."""
+  close = difflib.get_close_matches(str(name), configs.MODEL_NAMES, n=3)
+  return 'Name of network unknown: %r.%s Known networks: %s.' % (
+      name, ' Did you mean %s?' % ' or '.join(close) if close else '',
+      ', '.join(configs.MODEL_NAMES))
+
+
 def get_network(name):
   """The builder registered under `name`, e.g. resnet_v1.resnet_v1_50.
 
@@ -45,9 +54,7 @@ def get_network(name):
   try:
     return networks_map[name]
   except KeyError:
-    raise UnknownNetworkError(
-        'Name of network unknown: %r. Known networks: %s.' %
-        (name, ', '.join(list_networks()))) from None
+    raise UnknownNetworkError(unknown_model_message(name)) from None
 
 
 def get_network_fn(name, num_classes, weight_decay=0.0, is_training=False):

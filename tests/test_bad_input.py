@@ -72,7 +72,7 @@ def test_a_bug_keeps_its_traceback(monkeypatch, capsys):
 
 @pytest.mark.parametrize('how', ['flag', 'env'])
 def test_debug_shows_the_trace_of_a_user_error(monkeypatch, capsys, how):
-  argv = ['summary', 'resnet_v3_50']
+  argv = ['ckpt', 'inspect', '/no/such/ckpt']
   if how == 'flag':
     argv.append('--debug')
   else:
@@ -80,7 +80,7 @@ def test_debug_shows_the_trace_of_a_user_error(monkeypatch, capsys, how):
   assert cli.main(argv) == 2
   err = capsys.readouterr().err
   assert 'Traceback' in err and err.rstrip().splitlines()[-1].startswith(
-      'slim-resnet summary: error: Name of network unknown')
+      'slim-resnet ckpt: error: ')
 
 
 # The bad-input matrix. -------------------------------------------------------

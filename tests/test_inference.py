@@ -239,3 +239,24 @@ def test_cli_extract_resumes_after_sigkill(image_dir, tmp_path):
   names = sorted(os.path.basename(p) for p in features['paths'])
   assert names == sorted(p.name for p in images.iterdir())
   assert features['global_pool'].shape[0] == total
+
+
+def test_list_end_points_downloads_nothing(monkeypatch, capsys):
+  """issue 26 item 14: it downloaded resnet_v1_50 to list names the model
+  alone defines."""
+  from slim_resnet.checkpoints import fetch  # pylint: disable=g-import-not-at-top
+  fetched = []
+  real = fetch.fetch_checkpoint
+  monkeypatch.setattr(fetch, 'fetch_checkpoint', lambda name, *a, **k: (
+      fetched.append(name), real(name, *a, **k))[1])
+  assert cli.main(['extract', '--list-end-points', '--checkpoint',
+                   'resnet_v1_50']) == 0
+  out = capsys.readouterr().out
+  assert 'resnet_v1_50/block4' in out and '(None, 7, 7, 2048)' in out
+  assert fetched == []
+  # The same keys and shapes as the extractor that restores the checkpoint.
+  assert cli.main(['extract', '--list-end-points']) == 0
+  listed = capsys.readouterr().out.splitlines()
+  with inference.FeatureExtractor() as extractor:
+    assert listed == ['%-60s %s' % (k, t.shape)
+                      for k, t in extractor.end_points.items()]

@@ -48,11 +48,29 @@ def test_cli_summary_list(capsys):
   assert 'resnet_v2_200' in capsys.readouterr().out
 
 
-def test_cli_unknown_model_is_one_clear_error(capsys):
-  assert cli.main(['summary', 'resnet_v3_50']) == 2
+@pytest.mark.parametrize('argv', [
+    ['summary', 'resnet_v3_50'], ['classify', 'x.png', '--model', 'resnet_v3_50'],
+    ['train', '--model', 'resnet_v3_50'], ['ckpt', 'check', 'c', '--model',
+                                           'resnet_v3_50'],
+    ['convert', 'x.pth', '--model', 'resnet_v3_50', '--out', 'o'],
+    ['export', '--model_name=resnet_v3_50', '--output_file=x.pb']])
+def test_cli_unknown_model_is_one_clear_error_before_tensorflow(capsys, argv):
+  """issue 26 item 12: it took 5-7 s (TensorFlow first) and named no close
+  match."""
+  with pytest.raises(SystemExit) as exited:  # argparse, before TensorFlow.
+    cli.main(argv)
+  assert exited.value.code == 2
   err = capsys.readouterr().err
-  assert 'Known networks: resnet_v1_18' in err
-  assert 'Traceback' not in err
+  assert len(err.strip().splitlines()) == 1 and 'Traceback' not in err
+  assert "unknown model 'resnet_v3_50'; did you mean resnet_v2_50" in err
+  assert 'resnet_v1_18' in err
+
+
+def test_unrecognized_arguments_point_at_the_commands_help(capsys):
+  with pytest.raises(SystemExit):
+    cli.main(['summary', 'resnet_v1_50', '--bogus'])
+  assert capsys.readouterr().err.strip().endswith(
+      '(see slim-resnet summary --help)')
 
 
 def _conv(k, cin, cout, out):

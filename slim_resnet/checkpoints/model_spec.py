@@ -191,11 +191,13 @@ def read_model_spec(checkpoint_path):
   return fields
 
 
-def _from_manifest(entry, **overrides):
-  path = fetch.fetch_checkpoint(entry.name)
+def _from_manifest(entry, download=True, **overrides):
+  path = (fetch.fetch_checkpoint(entry.name) if download or entry.path
+          else None)
   labels_source = entry.labels
   if labels_source and labels_source != 'imagenet':
-    labels_source = os.path.join(os.path.dirname(path), labels_source)
+    labels_source = (os.path.join(os.path.dirname(path), labels_source)
+                     if path else None)
   fields = dict(
       checkpoint_path=path, model=entry.model, num_classes=entry.num_classes,
       image_size=entry.image_size, preprocessing=entry.preprocessing,
@@ -206,12 +208,15 @@ def _from_manifest(entry, **overrides):
   return ModelSpec(**fields)
 
 
-def resolve_model(checkpoint=None, **overrides):
+def resolve_model(checkpoint=None, download=True, **overrides):
   """The ModelSpec of a checkpoint given by manifest name, path, or None.
 
   Args:
     checkpoint: A manifest name, a URL or local path that
       fetch.fetch_checkpoint accepts, or None for the shipped checkpoint.
+    download: False: a manifest name that would be downloaded is described
+      from the manifest alone (checkpoint_path None; no labels file), for
+      what needs only the model (its end_points, its graph).
     **overrides: ModelSpec fields that replace what the manifest or the
       checkpoint says (e.g. model, num_classes, image_size, preprocessing).
 
@@ -225,7 +230,7 @@ def resolve_model(checkpoint=None, **overrides):
   name = SHIPPED if checkpoint is None else checkpoint
   entries = manifest_lib.load_manifest()
   if name in entries:
-    return _from_manifest(entries[name], **overrides)
+    return _from_manifest(entries[name], download, **overrides)
   path = fetch.fetch_checkpoint(checkpoint)
   beside = read_model_spec(path)
   if beside:

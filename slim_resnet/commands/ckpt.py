@@ -36,7 +36,7 @@ def add_arguments(parser):
   check = sub.add_parser(
       'check', help='would it restore into this model? (reads every tensor)')
   check.add_argument('checkpoint', help='manifest name or checkpoint path')
-  check.add_argument('--model', default=None,
+  check.add_argument('--model', default=None, type=model_flags.model_name,
                      help="model to restore into (default: the checkpoint's, "
                      'from the manifest, model_spec.json or its variables)')
   check.add_argument('--num-classes', type=model_flags.non_negative_int,

@@ -24,7 +24,7 @@ def add_arguments(parser):
                       'without torch); keras: a .keras / .h5 file')
   parser.add_argument('source', help='.pth / .safetensors state_dict, .keras '
                       'or .h5 file')
-  parser.add_argument('--model', required=True,
+  parser.add_argument('--model', required=True, type=model_flags.model_name,
                       help='slim model, e.g. resnet_v1_50 or resnet_v2_50')
   parser.add_argument('--out', required=True,
                       help='checkpoint prefix to write, e.g. ckpt/model.ckpt')

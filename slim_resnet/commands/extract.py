@@ -46,6 +46,13 @@ def run(args):
   from slim_resnet.data import images as images_lib  # pylint: disable=g-import-not-at-top
   from slim_resnet.inference import classifier as inference  # pylint: disable=g-import-not-at-top
   end_points = args.end_points.split(',') if args.end_points else None
+  if args.list_end_points:  # The model alone: no checkpoint downloaded.
+    from slim_resnet.checkpoints import model_spec  # pylint: disable=g-import-not-at-top
+    spec = model_spec.resolve_model(args.checkpoint, download=False,
+                                    **model_flags.model_overrides(args))
+    for key, shape in inference.model_end_points(spec).items():
+      print('%-60s %s' % (key, shape))
+    return 0
   with inference.FeatureExtractor(
       args.checkpoint, end_points=end_points, batch_size=args.batch_size,
       device=args.device, **model_flags.precision_options(args),

@@ -4,8 +4,11 @@ TensorFlow loads (a bad number is one argparse error line, exit code 2).
 No TensorFlow here: `slim-resnet <command> --help` builds every parser.
 """
 import argparse
+import difflib
 import glob
 import os
+
+from slim_resnet import configs
 
 from slim_resnet.inference import precision
 
@@ -60,6 +63,17 @@ def add_bool(parser, *names, help=None, dest=None):  # pylint: disable=redefined
                       type=boolean, metavar='BOOL', help=help)
 
 
+def model_name(text):
+  """A model name of configs.MODEL_NAMES, checked before TensorFlow loads."""
+  if text in configs.MODEL_NAMES:
+    return text
+  close = difflib.get_close_matches(text, configs.MODEL_NAMES, n=3)
+  raise argparse.ArgumentTypeError(
+      'unknown model %r%s (models: %s)' % (
+          text, '; did you mean %s?' % ' or '.join(close) if close else '',
+          ', '.join(configs.MODEL_NAMES)))
+
+
 def existing_dataset(text):
   """An image folder or TFRecords (folder, file or glob) that exists."""
   if os.path.exists(text) or glob.glob(text):
@@ -84,7 +98,7 @@ def add_model_arguments(parser, batch_size, slim_names=False,
                       'path' + ('' if checkpoint_required else
                                 ' (default: the shipped digits checkpoint)'))
   parser.add_argument(*names('--model', '--model_name'), dest='model',
-                      default=None,
+                      default=None, type=model_name,
                       help='model name, for a checkpoint without a '
                       'model_spec.json or manifest entry')
   parser.add_argument('--num-classes', type=positive_int, default=None,

@@ -10,7 +10,8 @@ HELP = 'table of end_points with shapes, parameters and FLOPs'
 
 def add_arguments(parser):
   parser.add_argument('model', help='e.g. resnet_v1_50 (see: slim-resnet '
-                      'summary --list)', nargs='?')
+                      'summary --list)', nargs='?',
+                      type=model_flags.model_name)
   parser.add_argument('--list', action='store_true',
                       help='list the model names and exit')
   parser.add_argument('--image-size', type=model_flags.positive_int,

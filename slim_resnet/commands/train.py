@@ -174,6 +174,8 @@ def _argument_type(field):
     return model_flags.fraction
   if field.name == 'dataset':
     return model_flags.existing_dataset
+  if field.name == 'model':
+    return model_flags.model_name
   hint = str(field.type)
   if 'Sequence' in hint:
     return _scopes

@@ -135,10 +135,7 @@ class FeatureExtractor(inference_graph.OwnsSession):
     size = self.spec.image_size
     self.images = tf.compat.v1.placeholder_with_default(
         self._file_images, [None, size, size, 3], name='images')
-    network_fn = nets_factory.get_network_fn(
-        self.spec.model, self.spec.num_classes, is_training=False)
-    self.logits, self.end_points = network_fn(self.images,
-                                              **self.spec.model_options)
+    self.logits, self.end_points = _network(self.spec, self.images)
 
   def _last_key(self):
     if self.spec.num_classes:
@@ -270,3 +267,21 @@ class Classifier(FeatureExtractor):
         yield path, top, None
       for path, reason in batch.errors:
         yield path, None, reason
+
+
+def _network(spec, images):
+  """(logits, end_points) of spec's network on images, inference mode."""
+  network_fn = nets_factory.get_network_fn(spec.model, spec.num_classes,
+                                           is_training=False)
+  return network_fn(images, **spec.model_options)
+
+
+def model_end_points(spec):
+  """{end_points key: static shape} of spec's network, built in a graph of
+  its own; reads no checkpoint (FeatureExtractor(...).end_points has the
+  same keys and shapes)."""
+  with tf.Graph().as_default():
+    size = spec.image_size
+    images = tf.compat.v1.placeholder(tf.float32, [None, size, size, 3])
+    _, end_points = _network(spec, images)
+    return {key: tensor.shape for key, tensor in end_points.items()}
