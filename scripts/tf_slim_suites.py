@@ -34,9 +34,10 @@ import time
 import xml.etree.ElementTree as ET
 
 MODES = ('plain', 'ours')
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # The shipped test files' own code that current NumPy rejects (not tf-slim's
-# library code, which compat.py fixes): the same textual repair goes into both
+# library code, which slim_resnet.compat fixes): the same textual repair goes into both
 # copies, so both modes measure tf-slim itself. --no-repair runs the files as
 # shipped. (suite, old text, new text, why)
 REPAIRS = (
@@ -192,7 +193,9 @@ def run_one(suite, mode, directory, timeout):
   xml_path = os.path.join(directory, test_file + '.xml')
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONDONTWRITEBYTECODE='1',
              CUDA_VISIBLE_DEVICES='')
-  env.pop('PYTHONPATH', None)
+  # The working tree's slim_resnet (the "ours" conftest imports it), not an
+  # installed copy; tf_slim is the installed one either way.
+  env['PYTHONPATH'] = REPO_ROOT
   start = time.time()
   try:
     proc = subprocess.run(

@@ -271,3 +271,14 @@ def test_init_fn_restores_another_checkpoint_of_the_same_variables(tmp_path):
       np.testing.assert_array_equal(sess.run(var), [1.0, 1.0])
       init_fn(sess, second)
       np.testing.assert_array_equal(sess.run(var), [2.0, 2.0])
+
+
+@pytest.mark.parametrize('prefix', ['net', 'net/'])
+def test_var_scope_map_prefixes_are_scopes(prefix):
+  """issue 26 item 17: 'net' also renamed network/... (no '/' boundary)."""
+  from slim_resnet.checkpoints import restorer  # pylint: disable=g-import-not-at-top
+  ckpt = {'resnet_v1_50/conv1/weights': [1], 'network/conv1/weights': [1]}
+  mapping = {prefix: 'resnet_v1_50' + prefix[3:]}
+  name = restorer._checkpoint_name  # pylint: disable=protected-access
+  assert name('net/conv1/weights', ckpt, mapping) == 'resnet_v1_50/conv1/weights'
+  assert name('network/conv1/weights', ckpt, mapping) == 'network/conv1/weights'

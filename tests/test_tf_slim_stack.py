@@ -230,3 +230,23 @@ def test_shipped_tf_slim_suites_pass_with_slim_resnet(tmp_path):
     ours = by_mode['ours']
     assert ours['imports'] and ours['passed'] > 0, suite
     assert set(ours['failures']) <= set(ours['expected_failures']), suite
+
+
+def test_the_suites_import_the_working_trees_slim_resnet(tmp_path):
+  """issue 26 item 17: run_one dropped PYTHONPATH, so the suites tested an
+  installed slim_resnet (whatever pip last put there), not this tree."""
+  import runpy  # pylint: disable=g-import-not-at-top
+  script = runpy.run_path(os.path.join(ROOT, 'scripts', 'tf_slim_suites.py'))
+  folder = tmp_path / 'ours'
+  folder.mkdir()
+  (folder / 'conftest.py').write_text('import slim_resnet\n')
+  # (In an editable install the installed copy is this tree anyway, so the
+  # suite checks the path the subprocess is given as well as what it finds.)
+  (folder / 'which_test.py').write_text(
+      'import os\nimport slim_resnet\n\n\ndef test_which():\n'
+      '  root = %r\n'
+      '  assert os.environ["PYTHONPATH"].split(os.pathsep)[0] == root\n'
+      '  assert os.path.dirname(os.path.dirname(os.path.abspath('
+      'slim_resnet.__file__))) == root\n' % os.path.abspath(ROOT))
+  result = script['run_one']('which', 'ours', str(folder), 300)
+  assert (result['passed'], result['failed']) == (1, 0), result

@@ -74,8 +74,11 @@ def _selected(names, exclude_scopes, include_scopes):
 def _checkpoint_name(name, ckpt_shapes, var_scope_map):
   """The checkpoint name for a graph variable name."""
   for graph_prefix, ckpt_prefix in (var_scope_map or {}).items():
-    if name.startswith(graph_prefix):
-      return ckpt_prefix + name[len(graph_prefix):]
+    # A scope prefix: 'net' maps net/... (and 'net/' the same), never
+    # network/...
+    scope = graph_prefix.rstrip('/')
+    if name == scope or name.startswith(scope + '/'):
+      return ckpt_prefix.rstrip('/') + name[len(scope):]
   if name in ckpt_shapes:
     return name
   # An outer scope the checkpoint does not have: tower_0/resnet_v1_50/...
