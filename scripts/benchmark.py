@@ -54,6 +54,10 @@ import time
 
 import numpy as np
 
+from slim_resnet.commands import quiet  # No TensorFlow: its log levels.
+
+quiet.set_log_levels()
+
 ROWS = {
     # name: (kind, version[, precision[, frozen graph's weights]])
     'slim_resnet_v1_50': ('ours', 'v1'),
@@ -482,8 +486,9 @@ def parse_args(argv):
   parser.add_argument('--quick', action='store_true',
                       help='tiny sizes and few iterations, to check the '
                       'script runs (figures mean nothing)')
-  parser.add_argument('--json', default='benchmark.json',
-                      help='where to write the results')
+  parser.add_argument('--json', default=None,
+                      help='also write the results to this JSON file '
+                      '(default: print only)')
   parser.add_argument('--worker', default=None, help=argparse.SUPPRESS)
   parser.add_argument('--frozen', default=None, help=argparse.SUPPRESS)
   args = parser.parse_args(argv)
@@ -560,17 +565,20 @@ def main(argv=None):
     for key, value in list(row.items()):
       if key.startswith(('infer_', 'train_')) or key in METRICS:
         row['ratio_' + key] = ratio(value, reference.get(key), key in METRICS)
-  tmp = args.json + '.tmp'
-  with open(tmp, 'w') as f:
-    json.dump(results, f, indent=2)
-  os.replace(tmp, args.json)
+  if args.json:
+    tmp = args.json + '.tmp'
+    with open(tmp, 'w') as f:
+      json.dump(results, f, indent=2)
+    os.replace(tmp, args.json)
   print(format_table(results, args))
   print('load average at the start: %.2f %.2f %.2f' % results['load_average'])
   for name, why in results['skipped'].items():
     print('skipped %s: %s' % (name, why))
-  print('wrote %s' % args.json)
+  if args.json:
+    print('wrote %s' % args.json)
   return 0
 
 
 if __name__ == '__main__':
-  sys.exit(main())
+  with quiet.filtered_stderr():  # TensorFlow's start-up lines (cli's filter).
+    sys.exit(main())

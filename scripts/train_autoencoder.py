@@ -16,6 +16,8 @@ import sys
 import numpy as np
 
 import slim_resnet  # noqa: F401  (compat before tf_slim)
+from slim_resnet.commands import quiet
+quiet.set_log_levels()  # Before TensorFlow loads.
 from slim_resnet import resnet_decoder
 from slim_resnet import resnet_v1
 from slim_resnet.data import image_folder
@@ -86,4 +88,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-  sys.exit(main())
+  with quiet.filtered_stderr():  # TensorFlow's start-up lines (cli's filter).
+    sys.exit(main())

@@ -22,6 +22,8 @@ import numpy as np
 from PIL import Image
 
 import slim_resnet  # noqa: F401  (compat before tf_slim)
+from slim_resnet.commands import quiet
+quiet.set_log_levels()  # Before TensorFlow loads.
 from slim_resnet import resnet_v1
 from slim_resnet.checkpoints import convert
 from slim_resnet.checkpoints import model_spec
@@ -157,4 +159,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-  sys.exit(main())
+  with quiet.filtered_stderr():  # TensorFlow's start-up lines (cli's filter).
+    sys.exit(main())

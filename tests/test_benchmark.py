@@ -58,3 +58,23 @@ def test_quick_benchmark_bf16_writes_agreement_columns(tmp_path):
     assert 0 <= row['top1_agreement'] <= 1
   assert 'bfloat16' in results['peak_gflops']
   assert 'top1_agreement' in proc.stdout
+
+
+@pytest.mark.slow
+def test_quick_benchmark_writes_nothing_unasked_and_no_startup_lines(
+    tmp_path):
+  """issue 26 item 16: it wrote benchmark.json into the working directory
+  unasked, and printed TensorFlow's start-up lines (a cuInit error too)."""
+  from slim_resnet.commands import quiet  # pylint: disable=g-import-not-at-top
+  env = dict(os.environ, PYTHONPATH=ROOT)
+  env.pop('TF_CPP_MIN_LOG_LEVEL', None)  # As a user's shell has it.
+  proc = subprocess.run(
+      [sys.executable, os.path.join(ROOT, 'scripts', 'benchmark.py'),
+       '--quick', '--models', 'tf_slim_v1_50', '--batch-sizes', '1'],
+      env=env, cwd=str(tmp_path), capture_output=True, text=True,
+      timeout=1800, check=False)
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  assert os.listdir(str(tmp_path)) == []
+  assert 'tf_slim_v1_50' in proc.stdout
+  assert not quiet.STARTUP_LINES.search(proc.stdout + proc.stderr), (
+      proc.stderr[-2000:])

@@ -93,6 +93,10 @@ def test_cli_eval_writes_json(sample, tmp_path, capsys):
   result = json.load(open(out))
   assert result['num_examples'] == 70  # validation: 20% of 359, per class
   assert 'top-1     %.4f' % result['top1'] in printed
+  # The shipped checkpoint has no global_step: no '(step None)' (item 16).
+  assert result['global_step'] is None
+  assert printed.startswith('checkpoint %s: 70 images' % result[
+      'checkpoint_path']), printed
   with pytest.raises(SystemExit) as exited:  # argparse, before TF is used.
     cli.main(['eval', '--checkpoint', SHIPPED, '--dataset',
               str(tmp_path / 'none')])

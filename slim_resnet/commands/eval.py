@@ -89,8 +89,9 @@ def add_arguments(parser):
 
 def format_result(result):
   """A printable table of an EvalResult."""
-  lines = ['checkpoint %s (step %s): %d images' % (
-      result.checkpoint_path, result.global_step, result.num_examples),
+  lines = ['checkpoint %s%s: %d images' % (
+      result.checkpoint_path, '' if result.global_step is None else
+      ' (step %s)' % result.global_step, result.num_examples),
            '  precision %s' % result.precision,
            '  top-1     %.4f' % result.top1,
            '  top-%d     %.4f' % (result.top_k, result.top5),
