@@ -267,3 +267,27 @@ def test_use_grayscale_feeds_three_equal_gray_channels():
   assert got.shape == (4, 5, 3)
   for channel in range(3):
     np.testing.assert_allclose(got[..., channel], want, atol=1.0)
+
+
+def test_train_takes_preprocessing_options_as_every_command(capsys):
+  """issue 26 item 13: train took only --preprocessing-options JSON, every
+  other command --preprocessing-option KEY=VALUE."""
+  from slim_resnet.commands import train  # pylint: disable=g-import-not-at-top
+  parser = cli.build_parser()
+  base = ['train', '--dataset', ROOT, '--train-dir', 'x']
+  args = parser.parse_args(base + ['--preprocessing-option',
+                                   'resize_side_min=32',
+                                   '--preprocessing-option',
+                                   'resize_side_max=40'])
+  config = train.config_from_args(args)
+  assert config.preprocessing_options == {'resize_side_min': 32,
+                                          'resize_side_max': 40}
+  assert capsys.readouterr().err == ''
+  # The old JSON form still works, with a note naming the new one.
+  args = parser.parse_args(base + ['--preprocessing-options',
+                                   '{"resize_side_min": 32}'])
+  assert train.config_from_args(args).preprocessing_options == {
+      'resize_side_min': 32}
+  assert '--preprocessing-option KEY=VALUE' in capsys.readouterr().err
+  assert train.config_from_args(parser.parse_args(base)).preprocessing_options \
+      is None

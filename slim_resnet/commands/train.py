@@ -209,6 +209,17 @@ def add_arguments(parser):
     if field.name == 'progress':
       parser.add_argument('--no-progress', dest='progress',
                           action='store_false', help='no progress bar')
+    elif field.name == 'preprocessing_options':
+      # KEY=VALUE, repeatable, as every other command takes it; the JSON
+      # form this command had is kept as a warned alias.
+      parser.add_argument(
+          '--preprocessing-option', dest='preprocessing_option',
+          action='append', type=model_flags.key_value, default=[],
+          metavar='KEY=VALUE', help='a keyword of the preprocessing function, '
+          'e.g. resize_side_min=32; repeatable (default: the checkpoint\'s)')
+      parser.add_argument('--preprocessing-options', '--preprocessing_options',
+                          dest='preprocessing_options_json', type=_json,
+                          default=None, help=argparse.SUPPRESS)
     elif field.type in (bool, 'bool'):
       model_flags.add_bool(parser, *names, dest=field.name, help=help_text)
     else:
@@ -251,11 +262,28 @@ def check_unused_slim_flags(args):
                            flag, value, len(hosts)))
 
 
+def _preprocessing_options(args):
+  """--preprocessing-option KEY=VALUE ..., and the old JSON form (warned)."""
+  options = {}
+  if getattr(args, 'preprocessing_options_json', None) is not None:
+    print('slim-resnet train: note: --preprocessing-options JSON is '
+          'deprecated; use --preprocessing-option KEY=VALUE (repeatable), as '
+          'the other commands do', file=sys.stderr)
+    options.update(args.preprocessing_options_json)
+  options.update(dict(getattr(args, 'preprocessing_option', None) or []))
+  return options or None
+
+
 def config_from_args(args):
   from slim_resnet.train import config as train_config  # pylint: disable=g-import-not-at-top
-  return train_config.TrainConfig(**{
-      field.name: getattr(args, field.name)
-      for field in dataclasses.fields(train_config.TrainConfig)})
+  values = {}
+  for field in dataclasses.fields(train_config.TrainConfig):
+    if field.name == 'preprocessing_options':
+      options = _preprocessing_options(args)
+      values[field.name] = field.default if options is None else options
+    else:
+      values[field.name] = getattr(args, field.name)
+  return train_config.TrainConfig(**values)
 
 
 def run(args):
