@@ -114,6 +114,24 @@ def _one_line(e):
   return lines[0] if len(lines) == 1 else ' '.join(lines)
 
 
+def _summary_and_report(e):
+  """(one summary line, the report's lines) of a user error.
+
+  A checkpoint mismatch carries a report (missing / unexpected variables,
+  each list already capped with a count): its first line and first likely
+  fix make the summary, and the report follows, indented. Any other error
+  is one line.
+  """
+  if getattr(e, 'report', None) is None:
+    return _one_line(e), []
+  lines = [l.rstrip() for l in str(e).splitlines() if l.strip()]
+  summary = lines[0]
+  fixes = [l.strip()[2:] for l in lines if l.strip().startswith('- ')]
+  if fixes:
+    summary += '; likely fix: ' + fixes[0]
+  return summary, lines[1:]
+
+
 def main(argv=None):
   """Runs one command; returns its exit code.
 
@@ -169,8 +187,11 @@ def _run(args, debug):
       return 3
     if debug:
       traceback.print_exc()
-    print('slim-resnet %s: error: %s' % (args.command, _one_line(e)),
+    summary, details = _summary_and_report(e)
+    print('slim-resnet %s: error: %s' % (args.command, summary),
           file=sys.stderr)
+    for line in details:
+      print('  ' + line, file=sys.stderr)
     return 2
 
 

@@ -451,3 +451,22 @@ def test_ctrl_c_is_one_line_and_exit_130(bad, capsys, monkeypatch, tmp_path,
   assert rc == 130 and 'Traceback' not in err, err
   assert err.strip() == 'slim-resnet %s: interrupted%s' % (
       command, '; run the same command ' + hint if hint else '')
+
+
+def test_a_checkpoint_mismatch_is_one_summary_line_then_the_report(capsys):
+  """issue 26 item 11: the whole report was squeezed into one line of up to
+  1.5 KB of variable names."""
+  rc, _, err = run_cli(capsys, [
+      'classify', os.path.join(os.path.dirname(__file__), '..', 'checkpoints',
+                               SHIPPED, 'samples', 'digit_1.png'),
+      '--model', 'resnet_v1_50'])
+  assert_one_line(err, rc)
+  summary, *report = err.rstrip('\n').splitlines()
+  assert summary.startswith('slim-resnet classify: error: the graph does not '
+                            'match the checkpoint')
+  assert 'likely fix: ' in summary and 'build resnet_v1_18' in summary
+  assert len(summary) < 400
+  assert all(line.startswith('  ') for line in report)
+  assert '  missing from the checkpoint (267):' in report
+  assert any(line.strip().startswith('... ') and line.strip().endswith(
+      ' more') for line in report)  # Capped, with a count.
