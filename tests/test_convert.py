@@ -304,3 +304,27 @@ def test_cli_convert(tmp_path, capsys):
   assert cli.main(['convert', '--from', 'keras', str(tmp_path / 'r18.pth'),
                    '--model', 'resnet_v1_18', '--out', str(out)]) == 2
   assert 'strides the first 1x1' in capsys.readouterr().err
+
+
+def test_a_1000_class_conversion_is_labelled_with_imagenets_names(tmp_path,
+                                                                  capsys):
+  """issue 26 item 15: a converted 1000-class torchvision checkpoint was
+  labelled class_N, and each batch norm's num_batches_tracked had a line."""
+  from safetensors import numpy as safetensors_numpy  # pylint: disable=g-import-not-at-top
+  state = _numpy_resnet18_state(num_classes=1000)
+  for name in [n for n in state if n.endswith('running_var')]:
+    state[name[:-len('running_var')] + 'num_batches_tracked'] = np.array(
+        7, np.int64)
+  path = tmp_path / 'r18.safetensors'
+  safetensors_numpy.save_file(state, str(path))
+  out = tmp_path / 'out' / 'model.ckpt'
+  assert cli.main(['convert', '--from', 'torch', str(path), '--model',
+                   'resnet_v1_18', '--out', str(out)]) == 0
+  printed = capsys.readouterr().out
+  imagenet = os.path.join(os.path.dirname(__file__), '..', 'checkpoints',
+                          'imagenet_labels.txt')
+  with open(imagenet) as f, open(str(out.parent / 'labels.txt')) as g:
+    assert g.read().splitlines() == f.read().splitlines()[:1000]
+  assert "labels: ImageNet's 1000 classes" in printed
+  ignored = [l for l in printed.splitlines() if l.startswith('ignored')]
+  assert len(ignored) == 1 and ignored[0].startswith('ignored 20 tensors (')

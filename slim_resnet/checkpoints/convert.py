@@ -66,8 +66,15 @@ def format_report(report):
                len(report.mapped), report.restored)]
   for note in report.notes:
     lines.append('note: %s' % note)
+  by_reason = {}
   for name, reason in sorted(report.ignored.items()):
-    lines.append('ignored %s: %s' % (name, reason))
+    by_reason.setdefault(reason, []).append(name)
+  for reason, names in sorted(by_reason.items()):
+    if len(names) == 1:
+      lines.append('ignored %s: %s' % (names[0], reason))
+    else:  # One line for the 53 num_batches_tracked of a ResNet-50.
+      lines.append('ignored %d tensors (%s, ...): %s' % (
+          len(names), ', '.join(names[:2]), reason))
   if report.checkpoint_path:
     lines.append('wrote %s' % report.checkpoint_path)
   return '\n'.join(lines)
@@ -93,6 +100,9 @@ def write_checkpoint(values, prefix):
                  os.path.abspath(prefix) + name[len('model.ckpt'):])
   finally:
     shutil.rmtree(work, ignore_errors=True)
+
+
+IMAGENET_CLASSES = 1000
 
 
 def save_converted(values, report, out_prefix):
@@ -123,6 +133,14 @@ def save_converted(values, report, out_prefix):
     raise
   fields = dict(checkpoint_path=out_prefix, num_classes=report.num_classes,
                 model_options=dict(report.model_options))
+  if report.num_classes == IMAGENET_CLASSES:
+    # torchvision's and Keras's 1000-class heads are ImageNet-1k's, in the
+    # order of the labels that ship with the package; said in the report.
+    fields['labels_source'] = 'imagenet'
+    report.notes.append('labels: ImageNet\'s 1000 classes (the convention '
+                        'of 1000-class torchvision and Keras weights); for '
+                        'other classes, replace labels.txt beside %s'
+                        % out_prefix)
   if report.preprocessing:
     fields['preprocessing'] = report.preprocessing
   spec = model_spec_lib.spec_for_model(report.model, **fields)
