@@ -8,6 +8,7 @@ from slim_resnet import resnet_v1
 from slim_resnet import resnet_v2
 from slim_resnet.checkpoints import errors
 from slim_resnet.inference import batch_norm_folding
+from slim_resnet.inference import frozen_weights
 from slim_resnet.inference import inference_graph as optimize
 
 
@@ -146,7 +147,7 @@ def test_weights_in_variables_equal_constants(tmp_path, monkeypatch):
   logits = built.net.op.name
   graph_def = optimize.optimized_graph_def(built.session, 'inputs', [logits])
   built.session.close()
-  weights = [n.name for n in graph_def.node if optimize._weight_node(n)]  # pylint: disable=protected-access
+  weights = [n.name for n in graph_def.node if frozen_weights._weight_node(n)]  # pylint: disable=protected-access
   assert weights
   with optimize.InferenceSession(graph_def, 'inputs', [logits],
                                  weights='constants') as run:
@@ -156,7 +157,7 @@ def test_weights_in_variables_equal_constants(tmp_path, monkeypatch):
     got, = run(images)
     held = run.graph.as_graph_def()
   np.testing.assert_array_equal(got, expected)
-  assert not [n for n in held.node if optimize._weight_node(n)]  # pylint: disable=protected-access
+  assert not [n for n in held.node if frozen_weights._weight_node(n)]  # pylint: disable=protected-access
   assert optimize.count_ops(held, 'VariableV2') == len(weights)
   assert optimize.count_ops(graph_def, 'VariableV2') == 0  # Not changed.
   path = str(tmp_path / 'frozen.pb')
@@ -168,20 +169,20 @@ def test_weights_in_variables_equal_constants(tmp_path, monkeypatch):
   # constants, the others are variables; same logits.
   sizes = sorted(int(np.prod([d.size for d in
                               n.attr['value'].tensor.tensor_shape.dim]))
-                 for n in graph_def.node if optimize._weight_node(n))  # pylint: disable=protected-access
+                 for n in graph_def.node if frozen_weights._weight_node(n))  # pylint: disable=protected-access
   split = sizes[len(sizes) // 2]
-  monkeypatch.setattr(optimize, 'MIXED_CONSTANT_ELEMENTS', split)
+  monkeypatch.setattr(frozen_weights, 'MIXED_CONSTANT_ELEMENTS', split)
   with optimize.InferenceSession(graph_def, 'inputs', [logits],
                                  weights='mixed') as run:
     np.testing.assert_array_equal(run(images)[0], expected)
     held = run.graph.as_graph_def()
-  kept = [n for n in held.node if optimize._weight_node(n)]  # pylint: disable=protected-access
+  kept = [n for n in held.node if frozen_weights._weight_node(n)]  # pylint: disable=protected-access
   assert 0 < len(kept) < len(sizes)
   assert len(kept) == sum(1 for size in sizes if size >= split)
   assert optimize.count_ops(held, 'VariableV2') == len(sizes) - len(kept)
   # In bfloat16 (the GraphDef only; no bf16 CPU needed): the same split, both
   # sides stored as bf16, each weight's name a Cast of it to float32.
-  placed, values = optimize.place_weights(graph_def, 'mixed', 'bfloat16')
+  placed, values = frozen_weights.place_weights(graph_def, 'mixed', 'bfloat16')
   bf16 = tf.bfloat16.as_datatype_enum
   nodes = {n.name: n for n in placed.node}
   def size(shape):
@@ -195,7 +196,7 @@ def test_weights_in_variables_equal_constants(tmp_path, monkeypatch):
   assert sorted(v.size for v in values.values()) == sorted(variables)
   assert {v.dtype for v in values.values()} == {np.dtype(tf.bfloat16.as_numpy_dtype)}
   for n in graph_def.node:
-    if optimize._weight_node(n):  # pylint: disable=protected-access
+    if frozen_weights._weight_node(n):  # pylint: disable=protected-access
       assert nodes[n.name].op == 'Cast'
       assert nodes[n.name].attr['DstT'].type == tf.float32.as_datatype_enum
   with pytest.raises(ValueError):

@@ -97,7 +97,8 @@ def test_bf16_frozen_graph_weights_mixed_constants_or_variables(tmp_path,
   from slim_resnet.inference import inference_graph  # pylint: disable=g-import-not-at-top
   from slim_resnet.checkpoints import model_spec  # pylint: disable=g-import-not-at-top
   # The shipped net's biggest weights (block4's 3x3 convs) have 36864 values.
-  monkeypatch.setattr(inference_graph, 'MIXED_CONSTANT_ELEMENTS', 20000)
+  from slim_resnet.inference import frozen_weights  # pylint: disable=g-import-not-at-top
+  monkeypatch.setattr(frozen_weights, 'MIXED_CONSTANT_ELEMENTS', 20000)
   result = export.export_model(None, str(tmp_path / 'out'), formats=['frozen'])
   batch = export_check.test_batch(model_spec.resolve_model(None), 'images')
   logits = {}
