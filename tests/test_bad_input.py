@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import recordutil
 from slim_resnet import cli
 from slim_resnet import train as training
 from slim_resnet.data import datasets
@@ -346,16 +347,8 @@ def _records_with_a_corrupt_image(folder):
   with tf.io.TFRecordWriter(os.path.join(
       folder, 'd_train_00000-of-00001.tfrecord')) as writer:
     for i in range(10):
-      feature = {
-          'image/encoded': tf.train.Feature(bytes_list=tf.train.BytesList(
-              value=[b'not an image' if i == 3 else _png_bytes(rgb)])),
-          'image/format': tf.train.Feature(bytes_list=tf.train.BytesList(
-              value=[b'png'])),
-          'image/class/label': tf.train.Feature(int64_list=tf.train.Int64List(
-              value=[i])),
-      }
-      writer.write(tf.train.Example(features=tf.train.Features(
-          feature=feature)).SerializeToString())
+      writer.write(recordutil.slim_example(
+          b'not an image' if i == 3 else _png_bytes(rgb), i))
   with open(os.path.join(folder, 'labels.txt'), 'w') as f:
     f.write(''.join('%d:%d\n' % (i, i) for i in range(10)))
   return folder

@@ -18,6 +18,8 @@ from PIL import Image
 import pytest
 import tensorflow as tf
 
+import recordutil
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(ROOT, 'tests', 'legacy')
 ENV = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL='2')
@@ -126,16 +128,7 @@ def _write_records(folder, count=12, classes=3):
       pixels += rng.randint(0, 30, pixels.shape).astype(np.uint8)
       png = io.BytesIO()
       Image.fromarray(pixels).save(png, format='PNG')
-      feature = {
-          'image/encoded': tf.train.Feature(bytes_list=tf.train.BytesList(
-              value=[png.getvalue()])),
-          'image/format': tf.train.Feature(bytes_list=tf.train.BytesList(
-              value=[b'png'])),
-          'image/class/label': tf.train.Feature(int64_list=tf.train.Int64List(
-              value=[label])),
-      }
-      writer.write(tf.train.Example(features=tf.train.Features(
-          feature=feature)).SerializeToString())
+      writer.write(recordutil.slim_example(png.getvalue(), label))
 
 
 def test_slim_learning_train_with_contrib_imports_runs_its_steps(scripts,
