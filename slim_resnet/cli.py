@@ -110,6 +110,10 @@ def _one_line(e):
   message = getattr(e, 'message', None) or (e.args[0] if e.args else '')
   if isinstance(e, OSError) and getattr(e, 'filename', None):
     message = '%s: %s' % (e.filename, e.strerror or message)
+  tf_errors = sys.modules.get('tensorflow.python.framework.errors_impl')
+  if tf_errors is not None and isinstance(e, tf_errors.OpError):
+    from slim_resnet.data import datasets  # pylint: disable=g-import-not-at-top
+    return datasets.reason(str(message))  # Not "Graph execution error:".
   lines = [l.strip() for l in str(message).splitlines() if l.strip()]
   return lines[0] if len(lines) == 1 else ' '.join(lines)
 

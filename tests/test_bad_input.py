@@ -463,3 +463,39 @@ def test_a_checkpoint_mismatch_is_one_summary_line_then_the_report(capsys):
   assert '  missing from the checkpoint (267):' in report
   assert any(line.strip().startswith('... ') and line.strip().endswith(
       ' more') for line in report)  # Capped, with a count.
+
+
+def test_a_checkpoint_of_another_dtype_is_bad_input(tmp_path, capsys):
+  """Review of issue 26: float16 weights exited 3 ('expected dtype float does
+  not equal original dtype half') and ckpt check said ok."""
+  import ckptutil  # pylint: disable=g-import-not-at-top
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  from slim_resnet.checkpoints import fetch  # pylint: disable=g-import-not-at-top
+  reader = tf.train.load_checkpoint(fetch.fetch_checkpoint(SHIPPED))
+  values = {n: reader.get_tensor(n).astype(np.float16)
+            for n in reader.get_variable_to_shape_map()}
+  half = ckptutil.save(values, str(tmp_path / 'half' / 'model.ckpt'))
+  for argv in (['ckpt', 'check', half, '--model', 'resnet_v1_18',
+                '--num-classes', '10', '--depth-multiplier', '0.125'],
+               ['classify', os.path.join(os.path.dirname(__file__), '..',
+                                         'checkpoints', SHIPPED, 'samples',
+                                         'digit_1.png'),
+                '--checkpoint', half]):
+    rc, out, err = run_cli(capsys, argv)
+    assert_one_line(err, rc)
+    assert 'as another dtype' in err and 'float16' in err, err
+    assert not out.startswith('ok')
+
+
+def test_a_truncated_record_file_is_one_readable_line(tmp_path, capsys):
+  """Review of issue 26: a DataLossError gave 600 characters of 'Graph
+  execution error: Detected at node ...' and no file name."""
+  records = _records_with_a_corrupt_image(str(tmp_path / 'records'))
+  shard = os.path.join(records, 'd_train_00000-of-00001.tfrecord')
+  with open(shard, 'r+b') as f:
+    f.truncate(os.path.getsize(shard) - 50)
+  rc, _, err = run_cli(capsys, ['eval', '--checkpoint', SHIPPED, '--dataset',
+                                records, '--split', 'train', '--no-progress'])
+  assert_one_line(err, rc)
+  assert records in err and 'Detected at node' not in err, err
+  assert len(err) < 400, err

@@ -232,6 +232,7 @@ def get_init_fn(checkpoint_path, var_list=None, exclude_scopes=None,
   report = report_lib.compare(graph_shapes, ckpt_shapes, ignore=fixed_names,
                               checkpoint_background=checkpoint_background)
   report_lib.raise_if_mismatch(report, checkpoint_path)
+  _raise_if_other_dtypes(to_restore, ckpt_vars, checkpoint_path)
   for fix, (why, c, g) in reasons.items():
     notices.say('%s: restoring %d classes into %d by %s class 0 (%s)' % (
         checkpoint_path, c, g, 'dropping its' if fix == 'drop_background'
@@ -260,10 +261,29 @@ def get_init_fn(checkpoint_path, var_list=None, exclude_scopes=None,
       except (tf.errors.DataLossError, tf.errors.OutOfRangeError,
               tf.errors.NotFoundError) as e:
         raise inspect_checkpoint.data_error(path, e) from None
+      except tf.errors.InvalidArgumentError as e:  # A file changed since.
+        raise errors.CheckpointError('cannot restore %s: %s' % (
+            path, str(e).strip().splitlines()[0])) from None
 
   init_fn.restored = sorted(to_restore) + sorted(fixed_names)
   init_fn.fixes = [(v.op.name, s, f) for v, s, f in fixes]
   return init_fn
+
+
+def _raise_if_other_dtypes(to_restore, ckpt_vars, checkpoint_path):
+  """CheckpointError when the checkpoint stores a variable to restore in
+  another dtype than the graph's (Saver.restore would fail in the session)."""
+  other = [(name, ckpt_vars[name][1], var.dtype.base_dtype.name)
+           for name, var in sorted(to_restore.items())
+           if ckpt_vars[name][1] != var.dtype.base_dtype.name]
+  if other:
+    name, stored, wanted = other[0]
+    raise errors.CheckpointError(
+        '%s stores %d of the variables to restore as another dtype than the '
+        "graph's (e.g. %s: %s, the graph %s); convert the checkpoint to %s "
+        '(variables and checkpoints here are float32; --precision sets the '
+        'compute precision)' % (checkpoint_path, len(other), name, stored,
+                                wanted, wanted))
 
 
 def restore(sess, checkpoint_path, **kwargs):

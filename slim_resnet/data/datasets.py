@@ -164,32 +164,40 @@ class DatasetSource(object):
 
 @contextlib.contextmanager
 def input_errors(source):
-  """Turns an InvalidArgumentError that a session.run over source's batches
-  raises while reading them (a label outside labels.txt, an example whose
-  image does not decode) into a DatasetError: the user's data, not a bug.
-  Any other InvalidArgumentError passes through."""
+  """Turns the errors a session.run over source's batches raises while
+  reading the user's files into a DatasetError: a label outside labels.txt,
+  an example whose image does not decode or parse, a TFRecord file that is
+  truncated or corrupt. Anything else (a preprocessing assert, a bug of
+  ours) passes through."""
   try:
     yield
-  except tf.errors.InvalidArgumentError as e:
-    first = _reason(e.message or str(e))
+  except (tf.errors.InvalidArgumentError, tf.errors.DataLossError) as e:
+    first = reason(e.message or str(e))
     if LABEL_RANGE_MESSAGE in e.message:
       raise DatasetError(
           '%s holds labels that are not classes of its labels.txt (%d '
           'classes): %s' % (source.path, source.num_classes, first)) from None
-    op_name = getattr(getattr(e, 'op', None), 'name', '') or ''
-    if 'IteratorGetNext' in op_name or '[[IteratorGetNext]]' in e.message:
+    if isinstance(e, tf.errors.DataLossError):
+      raise DatasetError('%s holds a TFRecord file that is truncated or '
+                         'corrupt: %s' % (source.path, first)) from None
+    if _READ_OPS.search(e.message):
       raise DatasetError('%s holds an example that cannot be read: %s' % (
           source.path, first)) from None
     raise
 
 
-def _reason(message):
+# The ops whose failure means an example itself is unreadable.
+_READ_OPS = re.compile(r'\{\{node [^}]*(Decode|decode|Parse|parse)[^}]*\}\}')
+
+
+def reason(message):
   """The line of a TF error message that says what went wrong, without the
-  'Graph execution error:' header, the tf.data iterator path and [[node]]
-  lines."""
+  'Graph execution error:' header, 'Detected at node ... defined at' and its
+  indented stack, the tf.data iterator path and [[node]] lines."""
   lines = [l.strip() for l in message.splitlines()
-           if l.strip() and not l.strip().startswith('[[') and
-           l.strip() != 'Graph execution error:']
+           if l.strip() and not l[:1].isspace() and
+           not l.startswith(('[[', 'Graph execution error:', 'Detected at node',
+                             'Original stack trace', 'Hint:'))]
   line = lines[0] if lines else message.strip()
   return re.sub(r'^Error in user-defined function .*? with iterator: '
                 r'[\w:]+: ', '', line)
