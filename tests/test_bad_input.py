@@ -232,6 +232,13 @@ def test_odd_but_valid_images_classify(bad, capsys, case):
      '--batch-size', '0'],
     ['extract', '--images', '{one_by_one}', '--out', '{out}/f.npz',
      '--end-points', 'nope'],
+    # Checked before any graph: TypeError, UnimplementedError and a crop
+    # assert in the session (exit 3) before.
+    ['classify', '{one_by_one}', '--preprocessing-option', 'resize_side_min=16'],
+    ['classify', '{one_by_one}', '--preprocessing-option', 'foo=1'],
+    ['classify', '{one_by_one}', '--preprocessing-option', 'resize_side_min=x'],
+    ['export', '--out', '{out}/export', '--input-type', 'image_bytes',
+     '--preprocessing-option', 'resize_side_min=16'],
 ], ids=lambda argv: '_'.join(a.strip('{}-').replace('/', '') for a in argv
                               if not a.startswith('{out}'))[:60])
 def test_bad_files_and_flags(bad, capsys, tmp_path, argv):

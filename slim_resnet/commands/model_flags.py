@@ -115,7 +115,7 @@ def add_model_arguments(parser, batch_size, slim_names=False,
                       action='append', type=key_value, default=[],
                       metavar='KEY=VALUE',
                       help='a keyword of the preprocessing function, e.g. '
-                      'resize_side_min=32 (vgg) or central_fraction=0.875 '
+                      'resize_side_min=32 (vgg) or fast_mode=false '
                       "(inception); repeatable (default: the checkpoint's)")
   parser.add_argument(*names('--batch-size', '--batch_size'),
                       dest='batch_size', type=positive_int,

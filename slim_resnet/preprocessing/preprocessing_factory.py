@@ -69,3 +69,46 @@ def get_preprocessing(name, is_training=False, use_grayscale=False):
                                    is_training=is_training,
                                    **dict(extra, **kwargs))
   return preprocessing_fn
+
+
+def check_options(name, image_size, options):
+  """Raises UsageError for preprocessing options the function would refuse
+  only inside a session: an unknown keyword, a value of another type, a
+  resize_side_min below the crop (research/slim's crop assert).
+
+  Args:
+    name: A preprocessing or model name.
+    image_size: The crop's height and width.
+    options: {keyword: value}, e.g. from --preprocessing-option.
+  """
+  import inspect  # pylint: disable=g-import-not-at-top
+  preprocessing = preprocessing_name(name)
+  parameters = inspect.signature(
+      PREPROCESSING[preprocessing].preprocess_image).parameters
+  settable = {k: p.default for k, p in parameters.items()
+              if isinstance(p.default, (bool, int, float))
+              and k not in ('is_training', 'use_grayscale')}
+  for key, value in sorted(options.items()):
+    if key not in settable:
+      raise errors.UsageError(
+          '--preprocessing-option %s: %s preprocessing takes %s' % (
+              key, preprocessing, ', '.join(sorted(settable)) or 'none'))
+    default = settable[key]
+    if isinstance(default, bool) != isinstance(value, bool) or not isinstance(
+        value, (int, float)):
+      raise errors.UsageError(
+          '--preprocessing-option %s=%r: expected %s like its default %r' % (
+              key, value, 'true or false' if isinstance(default, bool) else
+              'a number', default))
+  low = options.get('resize_side_min', settable.get('resize_side_min'))
+  high = options.get('resize_side_max', settable.get('resize_side_max'))
+  if low is not None and image_size and low < image_size:
+    raise errors.UsageError(
+        '--preprocessing-option resize_side_min=%s is below the image size '
+        '%d: %s preprocessing crops %dx%d from the image resized so its '
+        'shorter side is resize_side_min; use %d or more' % (
+            low, image_size, preprocessing, image_size, image_size,
+            image_size))
+  if low is not None and high is not None and high < low:
+    raise errors.UsageError('--preprocessing-option resize_side_max=%s is '
+                            'below resize_side_min=%s' % (high, low))
