@@ -2,6 +2,7 @@
 import hashlib
 import http.server
 import io
+import json
 import os
 import tarfile
 import threading
@@ -47,7 +48,7 @@ class Server(object):
         mode = server.mode.get(self.path)
         etag = '"%s"' % hashlib.sha256(data).hexdigest()[:16]
         if_range = self.headers.get('If-Range')
-        if if_range and if_range != etag:
+        if if_range and if_range != etag and mode != 'ignore_if_range':
           ranged = None  # Changed since: the whole file (RFC 7233).
         if ranged and mode != 'ignore_range':
           start = int(ranged.split('=')[1].split('-')[0])
@@ -418,12 +419,15 @@ def test_an_archives_state_file_naming_another_folder_resolves_inside(
 
 # A .part is trusted only as far as something can check it (issue 26 item 4).
 
-def _part(dest, data, etag_of=None):
+def _part(dest, data, etag_of=None, url=None):
+  """A .part file, and its .part.json as download wrote it for `url` when
+  the server's ETag was that of `etag_of`."""
   with open(dest + '.part', 'wb') as f:
     f.write(data)
   if etag_of is not None:
     with open(dest + '.part.json', 'w') as f:
-      f.write('{"etag": "\\"%s\\""}' % hashlib.sha256(etag_of).hexdigest()[:16])
+      json.dump({'url': url, 'etag': '"%s"' % hashlib.sha256(
+          etag_of).hexdigest()[:16], 'last_modified': None}, f)
 
 
 @pytest.mark.parametrize('mode', [None, 'no_content_range'])
@@ -433,7 +437,8 @@ def test_over_long_part_without_a_hash_is_started_over(server, tmp_path, mode):
   if mode:
     server.mode['/long.bin'] = mode
   dest = str(tmp_path / 'long.bin')
-  _part(dest, data + b'stale tail', etag_of=data)  # 416: "at least as long".
+  _part(dest, data + b'stale tail', etag_of=data,
+        url=server.url + '/long.bin')  # 416: "at least as long".
   download_lib.download(server.url + '/long.bin', dest, progress=False)
   assert open(dest, 'rb').read() == data
   assert sorted(os.listdir(str(tmp_path))) == ['long.bin']
@@ -444,7 +449,7 @@ def test_part_of_a_changed_file_comes_back_whole(server, tmp_path):
   old, new = os.urandom(600), os.urandom(1000)
   server.files['/changed.bin'] = new
   dest = str(tmp_path / 'changed.bin')
-  _part(dest, old, etag_of=old)  # Its validator no longer matches: If-Range.
+  _part(dest, old, etag_of=old, url=server.url + '/changed.bin')  # If-Range
   server.requests.clear()
   download_lib.download(server.url + '/changed.bin', dest, progress=False)
   assert open(dest, 'rb').read() == new
@@ -467,7 +472,7 @@ def test_same_file_resumes_with_its_validator(server, tmp_path):
   data = os.urandom(1000)
   server.files['/same.bin'] = data
   dest = str(tmp_path / 'same.bin')
-  _part(dest, data[:400], etag_of=data)
+  _part(dest, data[:400], etag_of=data, url=server.url + '/same.bin')
   server.requests.clear()
   download_lib.download(server.url + '/same.bin', dest, progress=False)
   assert open(dest, 'rb').read() == data
@@ -486,3 +491,25 @@ def test_published_hash_in_upper_case_is_the_same_hash(server, tmp_path):
     path, found = archive_lib.cached_download(server.url + '/upper.bin', cache,
                                               sha256=digest, progress=False)
     assert found == digest.lower() and open(path, 'rb').read() == data
+
+
+def test_a_server_ignoring_if_range_does_not_mix_two_files(server, tmp_path):
+  """Review of issue 26: any 206 was appended, so a server that honours
+  Range but not If-Range joined the old half to the new one."""
+  old, new = os.urandom(600), os.urandom(1000)
+  server.files['/ifrange.bin'] = new
+  server.mode['/ifrange.bin'] = 'ignore_if_range'
+  dest = str(tmp_path / 'ifrange.bin')
+  _part(dest, old, etag_of=old, url=server.url + '/ifrange.bin')
+  download_lib.download(server.url + '/ifrange.bin', dest, progress=False)
+  assert open(dest, 'rb').read() == new
+  assert sorted(os.listdir(str(tmp_path))) == ['ifrange.bin']
+  server.mode.pop('/ifrange.bin')
+
+
+def test_nothing_is_left_after_a_404(server, tmp_path):
+  dest = str(tmp_path / 'gone.bin')
+  _part(dest, b'x' * 10, etag_of=b'x', url=server.url + '/gone.bin')
+  with pytest.raises(errors.DownloadError, match='404'):
+    download_lib.download(server.url + '/gone.bin', dest, progress=False)
+  assert os.listdir(str(tmp_path)) == []

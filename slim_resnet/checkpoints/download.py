@@ -41,14 +41,33 @@ def sha256_of(path):
   return digest.hexdigest()
 
 
-def _read_validator(meta_path):
-  """The ETag or Last-Modified recorded when the part file was started."""
+def _read_meta(meta_path, url):
+  """What was recorded when the part file was started ({} if it was another
+  URL's or unreadable)."""
   try:
     with open(meta_path, encoding='utf-8') as f:
       meta = json.load(f)
   except (OSError, ValueError):
-    return None
+    return {}
+  return meta if isinstance(meta, dict) and meta.get('url') == url else {}
+
+
+def _validator(meta):
   return meta.get('etag') or meta.get('last_modified')
+
+
+def _same_file(response, meta, have):
+  """A 206 continues the part only if it starts where the part ends and
+  (when a validator was recorded) the server's validator is the same: a
+  server that ignores If-Range must not mix two versions of a file."""
+  match = re.match(r'\s*bytes\s+(\d+)-', response.headers.get(
+      'Content-Range', '') or '')
+  if not match or int(match.group(1)) != have:
+    return False
+  if meta.get('etag') and response.headers.get('ETag') != meta['etag']:
+    return False
+  return not (meta.get('last_modified') and not meta.get('etag') and
+              response.headers.get('Last-Modified') != meta['last_modified'])
 
 
 def _transfer(url, part, timeout, progress, trusted):
@@ -59,7 +78,8 @@ def _transfer(url, part, timeout, progress, trusted):
   """
   meta_path = part + META_SUFFIX
   have = os.path.getsize(part) if os.path.exists(part) else 0
-  validator = _read_validator(meta_path) if have else None
+  meta = _read_meta(meta_path, url) if have else {}
+  validator = _validator(meta)
   if have and not (validator or trusted):
     have = 0  # Whose bytes? Nothing can tell: start over.
   request = urllib.request.Request(url)
@@ -69,9 +89,15 @@ def _transfer(url, part, timeout, progress, trusted):
       request.add_header('If-Range', validator)
   with urllib.request.urlopen(request, timeout=timeout) as response:
     status = getattr(response, 'status', 200)
-    if have and status != 206:  # Range ignored, or the file changed.
-      have = 0
+    if have and (status != 206 or not _same_file(response, meta, have)):
+      if status == 206:  # A ranged answer of another version: ask again.
+        _remove(part)
+        _remove(meta_path)
+        raise urllib.error.URLError('the server answered a range of a '
+                                    'changed file; starting over')
+      have = 0  # Range ignored, or the file changed (a whole new body).
     if not have:
+      _remove(part)  # Before the new validator is recorded.
       files.atomic_write_text(meta_path, json.dumps({
           'url': url, 'etag': response.headers.get('ETag'),
           'last_modified': response.headers.get('Last-Modified')}))
@@ -131,10 +157,12 @@ def download(url, dest, sha256=None, timeout=30, retries=3, progress=True):
         if size == have or (size is None and sha256):
           break  # The part is the whole file (the hash, if any, below).
         _remove(part)  # Over-long, or of unknown size: start over.
+        _remove(part + META_SUFFIX)
         if attempt < retries:
           continue
       if isinstance(e, urllib.error.HTTPError) and e.code in (404, 403, 410):
         _remove(part)
+        _remove(part + META_SUFFIX)
         raise errors.DownloadError('cannot download %s: HTTP %d %s' % (
             url, e.code, e.reason)) from None
       if attempt == retries:
