@@ -53,3 +53,19 @@ def test_labels_txt_beside_a_bare_checkpoint(tmp_path, research_slim_form):
   bare = model_spec.resolve_model(str(tmp_path))
   assert bare.num_classes == 10  # From its variables.
   assert bare.labels() == names
+
+
+
+def test_research_slim_label_ids_are_honoured_or_refused(tmp_path):
+  """Review of issue 26: 'id:name' lines were kept whole unless they were
+  0..n-1 in file order ('1:one' ... labelled digit 0 '1:one')."""
+  for name in os.listdir(SHIPPED_DIR):
+    if name.startswith('model.ckpt'):
+      shutil.copy(os.path.join(SHIPPED_DIR, name), str(tmp_path))
+  labels = tmp_path / 'labels.txt'
+  labels.write_text(''.join('%d:n%d\n' % (i, i) for i in reversed(range(10))))
+  assert model_spec.resolve_model(str(tmp_path)).labels() == [
+      'n%d' % i for i in range(10)]
+  labels.write_text(''.join('%d:n%d\n' % (i, i) for i in range(1, 11)))
+  with pytest.raises(Exception, match="ids are 1, 2, .* not 0..9"):
+    model_spec.resolve_model(str(tmp_path)).labels()

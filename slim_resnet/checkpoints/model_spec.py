@@ -81,6 +81,9 @@ class ModelSpec(object):
 
   def note_assumptions(self):
     """Says on stderr (once) which fields were assumed, and how to fix them."""
+    if self.labels_source and not self.name and self.assumed:
+      notices.say('%s: class names from %s (one a line, in logit order)' % (
+          self.checkpoint_path, self.labels_source))
     if not self.assumed:
       return
     values = {'image_size': 'image size %d' % self.image_size,
@@ -114,16 +117,34 @@ class ModelSpec(object):
     if self.labels_source:
       with open(self.labels_source, encoding='utf-8') as f:
         names = [line.rstrip('\n') for line in f if line.strip()]
-      ids = [name.split(':', 1)[0] for name in names]
-      if all(':' in n for n in names) and ids == [str(i) for i in
-                                                  range(len(names))]:
-        names = [name.split(':', 1)[1] for name in names]  # research/slim's
+      names = _slim_label_lines(names, self.labels_source)
       if len(names) == self.num_classes:
         return names
       raise errors.CheckpointError(
           '%s has %d labels but the model has %s classes' % (
               self.labels_source, len(names), self.num_classes))
     return ['class_%d' % i for i in range(self.num_classes or 0)]
+
+
+def _slim_label_lines(names, path):
+  """research/slim's 'id:name' lines in id order (ids 0..n-1, any order in
+  the file), or the lines as they are when they are not all of that form.
+
+  Raises:
+    errors.CheckpointError: 'id:name' lines whose ids are not 0..n-1.
+  """
+  pairs = [name.split(':', 1) for name in names]
+  if not names or not all(len(p) == 2 and p[0].strip().isdigit()
+                          for p in pairs):
+    return names
+  by_id = {int(i): name for i, name in pairs}
+  if sorted(by_id) != list(range(len(names))):
+    raise errors.CheckpointError(
+        "%s has research/slim's 'id:name' lines, but their ids are %s, not "
+        '0..%d: one line a class, numbered from 0' % (
+            path, ', '.join(str(i) for i in sorted(by_id)[:12]),
+            len(names) - 1))
+  return [by_id[i] for i in range(len(names))]
 
 
 def write_model_spec(spec, directory, class_names=None, provenance=None):
