@@ -90,8 +90,8 @@ def _check_batch_size(args):
   """Fails before any work when --batch-size images alone (float32, at least
   32x32, or --image-size) would not fit in this machine's memory."""
   batch = getattr(args, 'batch_size', None)
-  if not batch:
-    return
+  if not batch or getattr(args, 'output_file', None):
+    return  # (export --output_file only writes a GraphDef.)
   size = getattr(args, 'image_size', None) or 32
   need = batch * size * size * 3 * 4
   try:
@@ -165,10 +165,10 @@ def main(argv=None):
 
 
 def _run(args, debug):
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  tf.get_logger().setLevel('INFO' if getattr(args, 'verbose', False) else
-                           'ERROR')
   try:
+    import tensorflow as tf  # pylint: disable=g-import-not-at-top
+    tf.get_logger().setLevel('INFO' if getattr(args, 'verbose', False) else
+                             'ERROR')
     _check_batch_size(args)
     return args.run(args) or 0
   except KeyboardInterrupt:

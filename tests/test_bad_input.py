@@ -506,3 +506,17 @@ def test_a_truncated_record_file_is_one_readable_line(tmp_path, capsys):
   assert_one_line(err, rc)
   assert records in err and 'Detected at node' not in err, err
   assert len(err) < 400, err
+
+
+def test_export_output_file_takes_any_batch_size(tmp_path, capsys):
+  """Review of issue 26: the memory pre-check refused a GraphDef's batch
+  dimension, which allocates nothing."""
+  rc, out, err = run_cli(capsys, ['export', '--model_name=resnet_v1_18',
+                                  '--output_file=%s' % (tmp_path / 'g.pb'),
+                                  '--batch_size=100000', '--image_size=224'])
+  assert rc == 0, err
+  rc, _, err = run_cli(capsys, ['train', '--dataset', str(tmp_path),
+                                '--train-dir', str(tmp_path / 'r'),
+                                '--preprocessing-options', '[1]'])
+  assert_one_line(err, rc)
+  assert 'expected a JSON object' in err

@@ -24,11 +24,6 @@ def cache_dir():
       os.path.expanduser('~'), '.cache', 'slim_resnet')
 
 
-def _inside(path, directory):
-  path, directory = os.path.realpath(path), os.path.realpath(directory)
-  return os.path.commonpath([path, directory]) == directory
-
-
 def _latest_in(directory):
   """The checkpoint the 'checkpoint' state file names, found inside
   `directory` only, or None.
@@ -42,11 +37,11 @@ def _latest_in(directory):
   state = tf.train.get_checkpoint_state(directory)
   if not state or not state.model_checkpoint_path:
     return None
+  # By its base name, so it cannot leave the folder (a symlinked file in it
+  # is fine).
   path = os.path.join(directory, os.path.basename(
       state.model_checkpoint_path.rstrip('/\\')))
-  if _inside(path, directory) and is_checkpoint_prefix(path):
-    return path
-  return None
+  return path if is_checkpoint_prefix(path) else None
 
 
 def _checkpoint_in_dir(directory):

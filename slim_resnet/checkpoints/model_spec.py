@@ -233,10 +233,11 @@ def resolve_model(checkpoint=None, download=True, **overrides):
   """The ModelSpec of a checkpoint given by manifest name, path, or None.
 
   See _resolve_model for the arguments. Raises UsageError (before any graph
-  is built) for preprocessing options its preprocessing would refuse.
+  is built) for preprocessing options given here that its preprocessing
+  would refuse.
   """
   spec = _resolve_model(checkpoint, download, **overrides)
-  if spec.preprocessing_options:
+  if overrides.get('preprocessing_options'):
     from slim_resnet.preprocessing import preprocessing_factory  # pylint: disable=g-import-not-at-top
     preprocessing_factory.check_options(spec.preprocessing, spec.image_size,
                                         spec.preprocessing_options)

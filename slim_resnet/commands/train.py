@@ -49,7 +49,7 @@ _HELP = {
     'image_size': "input height and width (default: the checkpoint's)",
     'preprocessing': "vgg, inception or torchvision (default: the "
                      "checkpoint's)",
-    'preprocessing_options': "JSON keyword arguments of the preprocessing "
+    'preprocessing_options': "keyword arguments of the preprocessing "
                              "(default: the checkpoint's)",
     'checkpoint_exclude_scopes': 'comma-separated scopes not restored, e.g. '
                                  'resnet_v1_50/logits',
@@ -158,8 +158,16 @@ def _scopes(value):
 
 
 def _json(value):
+  """A JSON object (keyword arguments), checked by argparse."""
   import json  # pylint: disable=g-import-not-at-top
-  return json.loads(value)
+  try:
+    parsed = json.loads(value)
+  except ValueError:
+    parsed = None
+  if not isinstance(parsed, dict):
+    raise argparse.ArgumentTypeError('expected a JSON object such as '
+                                     '{"resize_side_min": 32}, got %r' % value)
+  return parsed
 
 
 def _argument_type(field):
