@@ -151,7 +151,8 @@ def infer_depth_multiplier(base_depths, min_base_depth=8):
     return None, (
         'its blocks have base depths %s, which no single depth_multiplier '
         'gives (each block\'s is max(int(%s * depth_multiplier), %d)): it '
-        'was built another way; pass the model options yourself' % (
+        'was built another way; describe it in a model_spec.json beside it '
+        '("model_options", as train writes one)' % (
             list(base_depths), '/'.join(map(str, configs.BASE_DEPTHS)),
             min_base_depth))
   if low > 0 and round(low, 4) == low:

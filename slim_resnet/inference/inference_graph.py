@@ -142,9 +142,10 @@ class InferenceSession(OwnsSession):
       slim_resnet.inference.precision. `self.precision` is what runs.
     strict: Raise precision.PrecisionError instead of falling back to
       float32 on a CPU without bf16 kernels.
-    weights: Where the weights (float constants of MIN_WEIGHT_ELEMENTS or
-      more) live. 'variables' (the float32 default): moved into variables
-      (frozen_weights.weights_to_variables) assigned once before the first run, so grappler
+    weights: Where the weights (float constants of
+      frozen_weights.MIN_WEIGHT_ELEMENTS or more) live. 'variables' (the
+      float32 default): moved into variables (frozen_weights.
+      weights_to_variables) assigned once before the first run, so grappler
       and the session's graph copies never hold them; 'constants': kept in
       the GraphDef (bf16 constants in bfloat16; the float16 default);
       'mixed' (the bfloat16 default): those of
@@ -160,8 +161,8 @@ class InferenceSession(OwnsSession):
     self.precision = precision_lib.as_precision(
         precision, strict, device=device, cast_once=True)
     self.weights = weights or frozen_weights.default_weights(self.precision)
-    graph_def, self._values = frozen_weights.place_weights(graph_def, self.weights,
-                                            self.precision.name)
+    graph_def, self._values = frozen_weights.place_weights(
+        graph_def, self.weights, self.precision.name)
     self.graph = tf.Graph()
     with self.graph.as_default(), tf.compat.v1.device(device):
       tf.graph_util.import_graph_def(graph_def, name='')
