@@ -196,3 +196,10 @@ def test_tf1_style_test_case_fails_in_eager_mode(scripts):
   assert '2 failed' in _pytest_summary(done), done.stdout[-2000:]
   assert 'tf.placeholder() is not compatible with eager execution' in (
       done.stdout)
+
+
+def test_dash_m_finds_a_module_in_the_current_folder(scripts):
+  """As `python -m MODULE`: the current folder is searched first."""
+  done = _run(LAUNCHER + ['-m', 'report_process', '5'], cwd=scripts)
+  assert done.returncode == 5, done.stderr[-3000:]
+  assert _report(done)['name'] == '__main__'

@@ -188,7 +188,8 @@ def main(argv):
       sys.stderr.write('slim-resnet run: error: -m needs a module name '
                        '(e.g. -m pytest)\n')
       return 2
-    if importlib.util.find_spec(argv[1].split('.')[0]) is None:
+    _set_first_path(os.getcwd())  # As python -m: a module here is found.
+    if importlib.util.find_spec(argv[1].split('.')[0] or argv[1]) is None:
       sys.stderr.write('slim-resnet run: error: no module named %r (is it '
                        'installed in this environment? e.g. pip install '
                        '%s)\n' % (argv[1], argv[1].split('.')[0]))
