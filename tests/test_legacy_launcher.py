@@ -199,7 +199,10 @@ def test_tf1_style_test_case_fails_in_eager_mode(scripts):
 
 
 def test_dash_m_finds_a_module_in_the_current_folder(scripts):
-  """As `python -m MODULE`: the current folder is searched first."""
-  done = _run(LAUNCHER + ['-m', 'report_process', '5'], cwd=scripts)
+  """As `python -m MODULE`: the current folder is searched first. (Through
+  the console script, whose sys.path[0] is its bin folder, not the cwd.)"""
+  console = os.path.join(os.path.dirname(sys.executable), 'slim-resnet')
+  assert os.path.exists(console), console
+  done = _run([console, 'run', '-m', 'report_process', '5'], cwd=scripts)
   assert done.returncode == 5, done.stderr[-3000:]
   assert _report(done)['name'] == '__main__'
