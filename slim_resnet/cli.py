@@ -14,6 +14,7 @@ import os
 import sys
 import traceback
 
+from slim_resnet import errors
 from slim_resnet.commands import quiet
 
 # name -> module under slim_resnet.commands, imported only when chosen.
@@ -55,7 +56,6 @@ def build_parser():
 
 def _is_user_error(e):
   """True for an exception that means bad input (a file or flag), not a bug."""
-  from slim_resnet import errors  # pylint: disable=g-import-not-at-top
   if isinstance(e, errors.UserError):
     return True
   if isinstance(e, (FileNotFoundError, PermissionError, IsADirectoryError,
@@ -73,11 +73,6 @@ _RESUME = {
     'train': '; run the same command again to continue from the last '
              'checkpoint',
 }
-
-
-def errors_lib():
-  from slim_resnet import errors  # pylint: disable=g-import-not-at-top
-  return errors
 
 
 def _is_out_of_memory(e):
@@ -99,7 +94,7 @@ def _check_batch_size(args):
   except (ValueError, OSError, AttributeError):
     return
   if need > have:
-    raise errors_lib().UsageError(
+    raise errors.UsageError(
         '--batch-size %d needs at least %.0f GB for its input images alone '
         '(%dx%d float32) and this machine has %.0f GB; use a batch of a few '
         'hundred at most' % (batch, need / 1e9, size, size, have / 1e9))
@@ -112,8 +107,7 @@ def _one_line(e):
     message = '%s: %s' % (e.filename, e.strerror or message)
   tf_errors = sys.modules.get('tensorflow.python.framework.errors_impl')
   if tf_errors is not None and isinstance(e, tf_errors.OpError):
-    from slim_resnet.data import datasets  # pylint: disable=g-import-not-at-top
-    return datasets.reason(str(message))  # Not "Graph execution error:".
+    return errors.tf_error_reason(str(message))
   lines = [l.strip() for l in str(message).splitlines() if l.strip()]
   return lines[0] if len(lines) == 1 else ' '.join(lines)
 
@@ -177,8 +171,8 @@ def _run(args, debug):
     return 130
   except Exception as e:  # pylint: disable=broad-except
     if _is_out_of_memory(e):
-      e = errors_lib().UserError(
-          'out of memory (%s)%s' % (_one_line(e).split(' [[')[0][:200],
+      e = errors.UserError(
+          'out of memory (%s)%s' % (_one_line(e)[:200],
                                      '; lower --batch-size (%d)' % (
                                          args.batch_size)
                                      if getattr(args, 'batch_size', None)

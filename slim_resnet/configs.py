@@ -9,6 +9,7 @@ basic-block nets of [1] built in the same style.
     Deep Residual Learning for Image Recognition. arXiv:1512.03385
 """
 import collections
+import difflib
 
 # Output channels of each block's bottleneck (or basic) layers before the
 # depth multiplier, and the stride of each block's last unit.
@@ -43,6 +44,11 @@ VERSIONS = ('v1', 'v2')
 # Every model name (nets_factory builds one network each): resnet_v1_18 ...
 MODEL_NAMES = tuple('resnet_%s_%d' % (version, depth) for version in VERSIONS
                     for depth in DEPTHS)
+
+
+def close_model_names(name):
+  """Up to three names of MODEL_NAMES closest to `name`, closest first."""
+  return difflib.get_close_matches(str(name), MODEL_NAMES, n=3)
 
 
 def make_blocks(architecture, block_fns, min_base_depth=8, depth_multiplier=1,

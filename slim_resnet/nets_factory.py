@@ -6,7 +6,6 @@
 Names are generated from configs.ARCHITECTURES: resnet_v1_{18,34,50,101,152,200}
 and resnet_v2_{18,34,50,101,152,200}.
 """
-import difflib
 import functools
 
 from slim_resnet import configs
@@ -39,7 +38,7 @@ def list_networks():
 
 def unknown_model_message(name):
   """'Name of network unknown: ...', with the closest names first."""
-  close = difflib.get_close_matches(str(name), configs.MODEL_NAMES, n=3)
+  close = configs.close_model_names(name)
   return 'Name of network unknown: %r.%s Known networks: %s.' % (
       name, ' Did you mean %s?' % ' or '.join(close) if close else '',
       ', '.join(configs.MODEL_NAMES))

@@ -174,10 +174,15 @@ def write_model_spec(spec, directory, class_names=None, provenance=None):
   return path
 
 
+def _folder_of(checkpoint_path):
+  """The folder a checkpoint (a folder itself, or a prefix) sits in."""
+  return (checkpoint_path if os.path.isdir(checkpoint_path) else
+          os.path.dirname(checkpoint_path))
+
+
 def _spec_json(checkpoint_path):
   """(directory, the parsed model_spec.json beside checkpoint_path or {})."""
-  directory = (checkpoint_path if os.path.isdir(checkpoint_path) else
-               os.path.dirname(checkpoint_path))
+  directory = _folder_of(checkpoint_path)
   path = os.path.join(directory, SPEC_FILE)
   if not os.path.isfile(path):
     return directory, {}
@@ -295,9 +300,7 @@ def _resolve_model(checkpoint=None, download=True, **overrides):
 
 def _labels_beside(checkpoint_path):
   """labels.txt in a bare checkpoint's folder, or None."""
-  directory = (checkpoint_path if os.path.isdir(checkpoint_path) else
-               os.path.dirname(checkpoint_path))
-  path = os.path.join(directory, SPEC_LABELS_FILE)
+  path = os.path.join(_folder_of(checkpoint_path), SPEC_LABELS_FILE)
   return path if os.path.isfile(path) else None
 
 

@@ -4,7 +4,6 @@ TensorFlow loads (a bad number is one argparse error line, exit code 2).
 No TensorFlow here: `slim-resnet <command> --help` builds every parser.
 """
 import argparse
-import difflib
 import glob
 import os
 
@@ -67,7 +66,7 @@ def model_name(text):
   """A model name of configs.MODEL_NAMES, checked before TensorFlow loads."""
   if text in configs.MODEL_NAMES:
     return text
-  close = difflib.get_close_matches(text, configs.MODEL_NAMES, n=3)
+  close = configs.close_model_names(text)
   raise argparse.ArgumentTypeError(
       'unknown model %r%s (models: %s)' % (
           text, '; did you mean %s?' % ' or '.join(close) if close else '',

@@ -27,6 +27,7 @@ import dataclasses
 import sys
 
 from slim_resnet import errors
+from slim_resnet import notices
 from slim_resnet.inference.precision import PRECISIONS  # noqa: F401  (in _CHOICES)
 from slim_resnet.commands import model_flags
 
@@ -274,9 +275,9 @@ def _preprocessing_options(args):
   """--preprocessing-option KEY=VALUE ..., and the old JSON form (warned)."""
   options = {}
   if getattr(args, 'preprocessing_options_json', None) is not None:
-    print('slim-resnet train: note: --preprocessing-options JSON is '
-          'deprecated; use --preprocessing-option KEY=VALUE (repeatable), as '
-          'the other commands do', file=sys.stderr)
+    notices.say('--preprocessing-options JSON is deprecated; use '
+                '--preprocessing-option KEY=VALUE (repeatable), as the other '
+                'commands do')
     options.update(args.preprocessing_options_json)
   options.update(dict(getattr(args, 'preprocessing_option', None) or []))
   return options or None

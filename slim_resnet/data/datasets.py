@@ -172,7 +172,7 @@ def input_errors(source):
   try:
     yield
   except (tf.errors.InvalidArgumentError, tf.errors.DataLossError) as e:
-    first = reason(e.message or str(e))
+    first = errors.tf_error_reason(e.message or str(e))
     if LABEL_RANGE_MESSAGE in e.message:
       raise DatasetError(
           '%s holds labels that are not classes of its labels.txt (%d '
@@ -188,19 +188,6 @@ def input_errors(source):
 
 # The ops whose failure means an example itself is unreadable.
 _READ_OPS = re.compile(r'\{\{node [^}]*(Decode|decode|Parse|parse)[^}]*\}\}')
-
-
-def reason(message):
-  """The line of a TF error message that says what went wrong, without the
-  'Graph execution error:' header, 'Detected at node ... defined at' and its
-  indented stack, the tf.data iterator path and [[node]] lines."""
-  lines = [l.strip() for l in message.splitlines()
-           if l.strip() and not l[:1].isspace() and
-           not l.startswith(('[[', 'Graph execution error:', 'Detected at node',
-                             'Original stack trace', 'Hint:'))]
-  line = lines[0] if lines else message.strip()
-  return re.sub(r'^Error in user-defined function .*? with iterator: '
-                r'[\w:]+: ', '', line)
 
 
 def require_examples(source):
