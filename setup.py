@@ -1,6 +1,9 @@
 """slim_resnet: TF-Slim's ResNets (resnet_v1 / resnet_v2) on current TensorFlow."""
 import setuptools
 
+ONNX = ['tf2onnx>=1.17', 'onnxruntime>=1.20', 'onnx']
+OPENVINO = ['openvino>=2025.0', 'nncf>=2.16']
+
 setuptools.setup(
     name='slim_resnet',
     version='0.1.0',
@@ -35,8 +38,15 @@ setuptools.setup(
         # only safetensors.
         'torch': ['torch', 'safetensors'],
         'safetensors': ['safetensors'],
+        # export --format onnx (tf2onnx) and its runtime (onnxruntime; its
+        # int8 is onnxruntime.quantization).
+        'onnx': ONNX,
+        # export --format openvino and its runtime; int8 by NNCF.
+        'openvino': OPENVINO,
         # pytest-xdist: pytest.ini runs the suite on every core (up to 4).
-        'test': ['pytest', 'pytest-xdist', 'scikit-learn', 'safetensors', 'nose'],
+        # The runtimes' extras too, so that no export test is skipped.
+        'test': ['pytest', 'pytest-xdist', 'scikit-learn', 'safetensors',
+                 'nose'] + ONNX + OPENVINO,
     },
     entry_points={'console_scripts': ['slim-resnet=slim_resnet.cli:main']},
 )

@@ -169,6 +169,11 @@ def _run(args, debug):
     print('slim-resnet %s: interrupted%s' % (args.command, _RESUME.get(
         args.command, '')), file=sys.stderr)
     return 130
+  except BrokenPipeError:
+    # The reader of stdout went away (`classify ... | head`): stop quietly,
+    # as other tools do, with the shell's code for SIGPIPE.
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 141
   except Exception as e:  # pylint: disable=broad-except
     if _is_out_of_memory(e):
       e = errors.UserError(

@@ -23,6 +23,7 @@ def add_arguments(parser):
   parser.add_argument('--top-k', type=model_flags.positive_int, default=5,
                       help='labels printed per image (default: %(default)s)')
   model_flags.add_model_arguments(parser, batch_size=16)
+  model_flags.add_runtime_argument(parser)
 
 
 def run(args):
@@ -31,10 +32,10 @@ def run(args):
   paths = images_lib.list_images(args.images)
   failures, rows = [], []
   with inference.Classifier(args.checkpoint, batch_size=args.batch_size,
-                            device=args.device,
+                            device=args.device, runtime=args.runtime,
                             **model_flags.precision_options(args),
                             **model_flags.model_overrides(args)) as classifier:
-    if args.precision != 'float32':  # Said when asked for another.
+    if args.precision not in (None, 'float32'):  # Said when asked.
       print(classifier.precision.describe(), file=sys.stderr)
     for path, top, error in classifier.classify_files(paths, args.top_k):
       if error:

@@ -31,6 +31,7 @@ def add_arguments(parser):
   positive = model_flags.positive_int
   model_flags.add_model_arguments(parser, batch_size=32, slim_names=True,
                                   checkpoint_required=True)
+  model_flags.add_runtime_argument(parser)
   parser.add_argument('--dataset', '--dataset_dir', dest='dataset',
                       required=True, type=model_flags.existing_dataset,
                       help='image folder DATA/<class>/<images> or TFRecords')
@@ -125,6 +126,8 @@ def run(args):
                  num_preprocessing_threads=args.num_preprocessing_threads,
                  **model_flags.precision_options(args),
                  **model_flags.model_overrides(args))
+  if args.runtime:
+    options['runtime'] = args.runtime
   if not args.watch:
     result = evaluation.evaluate(args.checkpoint, args.dataset,
                                  progress=args.progress, **options)
@@ -134,6 +137,11 @@ def run(args):
     if args.output:
       _write(args.output, result.as_dict())
     return 0
+  from slim_resnet.inference import runtimes  # pylint: disable=g-import-not-at-top
+  if runtimes.is_export(args.checkpoint) or args.runtime:
+    raise errors.UsageError('--watch follows the checkpoints of a training '
+                            'directory; an export directory is evaluated '
+                            'once: drop --watch')
   results = []
   for result in evaluation.watch(args.checkpoint, args.dataset,
                                  timeout=args.timeout, max_step=args.max_step,

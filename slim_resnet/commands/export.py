@@ -43,7 +43,8 @@ HELP = ('export a frozen GraphDef and a SavedModel (serving signature), or '
 def add_arguments(parser):
   model_flags.add_model_arguments(
       parser, batch_size=None, slim_names=True, slim_image_size='--image_size',
-      batch_help='a fixed batch dimension of the input (default: any)')
+      batch_help='a fixed batch dimension of the input (default: any)',
+      int8=True)
   parser.add_argument('--out', help='directory to create: a checked frozen '
                       'graph with its weights and a SavedModel')
   parser.add_argument('--output_file', '--output-file', dest='output_file',
@@ -61,6 +62,33 @@ def add_arguments(parser):
   parser.add_argument('--formats', default='frozen,saved_model',
                       help='comma-separated: frozen (frozen_graph.pb) and/or '
                       'saved_model (default: %(default)s)')
+  parser.add_argument('--format', default=None,
+                      choices=('frozen', 'savedmodel', 'onnx', 'openvino',
+                               'tflite'),
+                      help='one format instead of --formats: onnx '
+                      '(onnxruntime), openvino (OpenVINO IR) or tflite, '
+                      'converted from the folded graph and checked against '
+                      'the session; or frozen / savedmodel')
+  parser.add_argument('--calibration', nargs='+', default=None,
+                      metavar='IMAGES_OR_DATASET',
+                      help='image files, folders, globs or TFRecords: int8 '
+                      'calibration, and the held-back images the converted '
+                      'export is checked on (default: random images; int8 '
+                      'needs it)')
+  parser.add_argument('--calibration-size', type=model_flags.positive_int,
+                      default=300, help='images to calibrate on (default: '
+                      '%(default)s)')
+  parser.add_argument('--check-size', type=model_flags.positive_int,
+                      default=100, help='other images held back for the '
+                      'accuracy check (default: %(default)s)')
+  parser.add_argument('--check-images', nargs='+', default=None,
+                      metavar='IMAGES_OR_DATASET',
+                      help='check on these images instead of ones held back '
+                      'from --calibration (e.g. a validation split)')
+  parser.add_argument('--accept-accuracy-drop', action='store_true',
+                      help='write a converted export even when it is past '
+                      'the accuracy bounds (int8: top-1 agreement 0.99, '
+                      'end_points cosine 0.99; float32: 1e-4 of scale)')
   parser.add_argument('--overwrite', action='store_true',
                       help='replace an existing DIR (once the new export is '
                       'checked)')
@@ -104,6 +132,9 @@ def run(args):
           '--%s is a flag of research/slim\'s --output_file export; a --out '
           'directory holds an RGB inference graph with its weights: drop the '
           'flag, or use --output_file' % flag)
+  if args.format and args.formats != 'frozen,saved_model':
+    raise errors.UsageError('give --format (one format) or --formats (frozen '
+                            'and/or saved_model), not both')
   from slim_resnet.inference import export  # pylint: disable=g-import-not-at-top
   result = export.export_model(
       args.checkpoint, args.out, input_type=args.input_type,
@@ -111,15 +142,22 @@ def run(args):
       fold_batch_norms=args.fold_batch_norms,
       formats=[f for f in args.formats.split(',') if f],
       overwrite=args.overwrite, batch_size=args.batch_size,
+      format=args.format, calibration=args.calibration,
+      calibration_size=args.calibration_size, check_size=args.check_size,
+      check_images=args.check_images,
+      accept_accuracy_drop=args.accept_accuracy_drop,
       **model_flags.precision_options(args),
       **model_flags.model_overrides(args))
   print('exported to %s' % result.export_dir)
-  for path in (result.frozen_graph, result.saved_model):
+  for path in (result.frozen_graph, result.saved_model, result.model_file):
     if path:
       print('  %s' % path)
   print('input  %s' % result.input_name)
   for key, name in result.outputs.items():
     print('output %-20s %s' % (key, name))
+  if result.format in ('onnx', 'openvino', 'tflite'):
+    _print_accuracy(result)
+    return 0
   print('matches the session graph (max |diff|: %s)' % ', '.join(
       '%s %.2g' % item for item in result.max_abs_diff.items()))
   print('precision %s%s' % (result.precision, '' if result.precision ==
@@ -128,13 +166,38 @@ def run(args):
   return 0
 
 
+def _print_accuracy(result):
+  """The converted export's check figures (export.json's "accuracy")."""
+  figures = result.accuracy
+  print('precision %s, %s format; checked on %d %s images against the '
+        'float32 session:' % (result.precision, result.format,
+                              figures['images'], figures['check_images']))
+  if result.calibration:
+    print('  calibration: %(calibration_images)d images from %(source)s '
+          '(%(check_images)d others held back)' % result.calibration)
+  if 'top1_agreement' in figures:
+    print('  top-1 agreement %.4f' % figures['top1_agreement'])
+  for key, output in figures['outputs'].items():
+    print('  %-30s max |diff| %.3g (%.2g of scale), mean %.3g, cosine %.5f'
+          % (key, output['max_abs_error'], output['relative_error'],
+             output['mean_abs_error'], output['mean_cosine']))
+  if figures['failures']:
+    print('  PAST THE BOUNDS (written with --accept-accuracy-drop): %s'
+          % '; '.join(figures['failures']))
+  print('run it: slim-resnet classify IMAGES --checkpoint %s'
+        % result.export_dir)
+
+
 # Flags of the --out export with no meaning for --output_file: (dest, default).
 _DIRECTORY_ONLY = (('input_type', 'images'), ('end_points', ''),
                    ('fold_batch_norms', False),
                    ('formats', 'frozen,saved_model'), ('overwrite', False),
-                   ('precision', 'float32'), ('precision_strict', False),
+                   ('precision', None), ('precision_strict', False),
                    ('preprocessing', None), ('preprocessing_option', []),
-                   ('device', None))
+                   ('device', None), ('format', None),
+                   ('calibration', None), ('calibration_size', 300),
+                   ('check_size', 100), ('check_images', None),
+                   ('accept_accuracy_drop', False))
 
 
 def _write_inference_graph_def(args):

@@ -35,6 +35,7 @@ def add_arguments(parser):
                       help='images per shard file of a directory OUT '
                       '(default: %(default)s)')
   model_flags.add_model_arguments(parser, batch_size=32)
+  model_flags.add_runtime_argument(parser)
   parser.add_argument('--list-end-points', action='store_true',
                       help='print the model\'s end_points and exit')
   parser.add_argument('--no-progress', dest='progress', action='store_false',
@@ -46,6 +47,11 @@ def run(args):
   from slim_resnet.data import images as images_lib  # pylint: disable=g-import-not-at-top
   from slim_resnet.inference import classifier as inference  # pylint: disable=g-import-not-at-top
   end_points = args.end_points.split(',') if args.end_points else None
+  from slim_resnet.inference import runtimes  # pylint: disable=g-import-not-at-top
+  if args.list_end_points and runtimes.is_export(args.checkpoint):
+    for key in runtimes.read_info(args.checkpoint)['outputs']:
+      print(key)  # The outputs it was exported with.
+    return 0
   if args.list_end_points:  # The model alone: no checkpoint downloaded.
     from slim_resnet.checkpoints import model_spec  # pylint: disable=g-import-not-at-top
     spec = model_spec.resolve_model(args.checkpoint, download=False,
@@ -55,9 +61,10 @@ def run(args):
     return 0
   with inference.FeatureExtractor(
       args.checkpoint, end_points=end_points, batch_size=args.batch_size,
-      device=args.device, **model_flags.precision_options(args),
+      device=args.device, runtime=args.runtime,
+      **model_flags.precision_options(args),
       **model_flags.model_overrides(args)) as extractor:
-    if args.precision != 'float32':  # Said when asked for another.
+    if args.precision not in (None, 'float32'):  # Said when asked.
       print(extractor.precision.describe(), file=sys.stderr)
     if args.list_end_points:
       for key, tensor in extractor.end_points.items():

@@ -85,7 +85,7 @@ def existing_dataset(text):
 def add_model_arguments(parser, batch_size, slim_names=False,
                         slim_image_size='--eval_image_size',
                         batch_help='images per session run',
-                        checkpoint_required=False):
+                        checkpoint_required=False, int8=False):
   """--checkpoint, --model, --num-classes, --image-size, --preprocessing,
   --batch-size, --device; with slim_names also research/slim's names."""
   def names(dashed, *slim):
@@ -93,8 +93,9 @@ def add_model_arguments(parser, batch_size, slim_names=False,
   parser.add_argument(*names('--checkpoint', '--checkpoint_path'),
                       dest='checkpoint', default=None,
                       required=checkpoint_required,
-                      help='manifest name, training directory or checkpoint '
-                      'path' + ('' if checkpoint_required else
+                      help='manifest name, training directory, checkpoint '
+                      'path or export directory' + ('' if checkpoint_required
+                                                    else
                                 ' (default: the shipped digits checkpoint)'))
   parser.add_argument(*names('--model', '--model_name'), dest='model',
                       default=None, type=model_name,
@@ -124,7 +125,18 @@ def add_model_arguments(parser, batch_size, slim_names=False,
   parser.add_argument('--device', default=None,
                       help='device of the network, e.g. /GPU:0 (default: '
                       "TensorFlow's choice)")
-  precision.add_arguments(parser)
+  precision.add_arguments(parser, int8=int8)
+
+
+def add_runtime_argument(parser):
+  """--runtime: which runtime runs an export directory given as
+  --checkpoint."""
+  parser.add_argument('--runtime', default=None,
+                      choices=('tensorflow', 'onnxruntime', 'openvino',
+                               'tflite'),
+                      help='an export directory: run it on this runtime '
+                      '(e.g. openvino for an onnx export; default: its '
+                      "format's own)")
 
 
 def precision_options(args):

@@ -9,7 +9,10 @@
 
 The checkpoint (a manifest name, a path, or None for the shipped one) decides
 the model, the number of classes, the preprocessing and the labels; see
-checkpoints.resolve_model. Images are file paths or arrays [height, width,
+checkpoints.resolve_model. An export directory (inference.export) runs on
+its runtime (inference.runtimes: TensorFlow, onnxruntime, OpenVINO, TFLite)
+with the same preprocessing, labels and batching; its end_points are the
+outputs it was exported with. Images are file paths or arrays [height, width,
 channels] (any size, 1, 3 or 4 channels) or a batch [n, height, width, 3].
 """
 import collections
@@ -23,6 +26,7 @@ from slim_resnet.checkpoints import restorer as restore_lib
 from slim_resnet.data import images as images_lib
 from slim_resnet.inference import inference_graph
 from slim_resnet.inference import precision as precision_lib
+from slim_resnet.inference import runtimes
 import tensorflow as tf
 
 Batch = collections.namedtuple('Batch', ['paths', 'outputs', 'errors'])
@@ -53,6 +57,9 @@ class FeatureExtractor(inference_graph.OwnsSession):
       it falls back to float32 with a message; `self.precision` is what
       runs (slim_resnet.inference.precision).
     precision_strict: Raise precision.PrecisionError instead of falling back.
+    runtime: For an export directory, one of the runtimes that read its
+      format (runtimes.FORMATS); None: the format's own. An export runs in
+      its own precision unless `precision` asks another its runtime has.
     **overrides: Any ModelSpec field (model, num_classes, image_size,
       preprocessing, model_options, ...), e.g. for a checkpoint path the
       manifest does not describe.
@@ -63,8 +70,8 @@ class FeatureExtractor(inference_graph.OwnsSession):
   """
 
   def __init__(self, checkpoint=None, end_points=None, batch_size=16,
-               device=None, session_config=None, precision='float32',
-               precision_strict=False, **overrides):
+               device=None, session_config=None, precision=None,
+               precision_strict=False, *, runtime=None, **overrides):
     if not isinstance(batch_size, int) or batch_size < 1:
       raise errors.UsageError('batch_size (--batch-size) must be 1 or more; '
                               'got %r' % (batch_size,))
@@ -72,10 +79,24 @@ class FeatureExtractor(inference_graph.OwnsSession):
       raise errors.UsageError('num_classes (--num-classes) must be 1 or more, '
                               'or 0 for a model without logits; got %r' %
                               overrides['num_classes'])
-    self.spec = model_spec_lib.resolve_model(checkpoint, **overrides)
     self.batch_size = batch_size
-    self.precision = precision_lib.as_precision(
-        precision, precision_strict, batch_size=batch_size, device=device)
+    self._model = None  # An export directory's runtime model.
+    if runtimes.is_export(checkpoint):
+      if device:
+        raise errors.UsageError('--device is for checkpoints; %s is an '
+                                'export, run by its runtime' % checkpoint)
+      self.spec = runtimes.export_spec(checkpoint, **overrides)
+      self._model = runtimes.load(checkpoint, runtime, precision,
+                                  precision_strict, preprocessed=True)
+      self.precision = self._model.precision
+    else:
+      if runtime:
+        raise errors.UsageError('--runtime is for export directories; %s is '
+                                'a checkpoint' % (checkpoint or 'the shipped '
+                                                  'checkpoint'))
+      self.spec = model_spec_lib.resolve_model(checkpoint, **overrides)
+      self.precision = precision_lib.as_precision(
+          precision, precision_strict, batch_size=batch_size, device=device)
     self.graph = tf.Graph()
     with self.graph.as_default():
       self._build_preprocessing()
@@ -87,10 +108,11 @@ class FeatureExtractor(inference_graph.OwnsSession):
       self.session = tf.compat.v1.Session(
           graph=self.graph,
           config=precision_lib.session_config(self.precision, session_config))
-      self.session.run(tf.compat.v1.global_variables_initializer())
-      restore_lib.restore(
-          self.session, self.spec.checkpoint_path,
-          checkpoint_background=self.spec.checkpoint_background)
+      if self._model is None:
+        self.session.run(tf.compat.v1.global_variables_initializer())
+        restore_lib.restore(
+            self.session, self.spec.checkpoint_path,
+            checkpoint_background=self.spec.checkpoint_background)
     self.graph.finalize()
 
   # Graph construction.
@@ -135,6 +157,10 @@ class FeatureExtractor(inference_graph.OwnsSession):
     size = self.spec.image_size
     self.images = tf.compat.v1.placeholder_with_default(
         self._file_images, [None, size, size, 3], name='images')
+    if self._model is not None:  # The export's outputs, run by its runtime.
+      self.logits = None
+      self.end_points = {key: None for key in self._model.outputs}
+      return
     self.logits, self.end_points = _network(self.spec, self.images)
 
   def _last_key(self):
@@ -166,8 +192,18 @@ class FeatureExtractor(inference_graph.OwnsSession):
     return self.session.run(self._preprocessed,
                             {self._raw_image: images_lib.to_rgb(image)})
 
-  def _run(self, tensors, batch):
-    return self.session.run(tensors, {self.images: batch})
+  def _run(self, keys, batch):
+    """The end_points `keys` on preprocessed images [n, size, size, 3]."""
+    if self._model is not None:
+      outputs = self._model.run(batch)
+      return [outputs[k] for k in keys]
+    return self.session.run([self.end_points[k] for k in keys],
+                            {self.images: batch})
+
+  def close(self):
+    super().close()
+    if self._model is not None:
+      self._model.close()
 
   def extract(self, images, end_points=None):
     """Runs end_points on images in memory or on files.
@@ -185,13 +221,12 @@ class FeatureExtractor(inference_graph.OwnsSession):
       KeyError: For an unknown end_points key (the message lists them).
     """
     keys = self.resolve_end_points(end_points)
-    tensors = [self.end_points[k] for k in keys]
     outputs = {k: [] for k in keys}
     items = list(images)
     for start in range(0, len(items), self.batch_size):
       batch = np.stack([self.preprocess(i)
                         for i in items[start:start + self.batch_size]])
-      for key, value in zip(keys, self._run(tensors, batch)):
+      for key, value in zip(keys, self._run(keys, batch)):
         outputs[key].append(value)
     return {k: np.concatenate(v) if v else np.zeros([0])
             for k, v in outputs.items()}
@@ -209,7 +244,8 @@ class FeatureExtractor(inference_graph.OwnsSession):
       of the batch that could not be decoded (left out of paths/outputs).
     """
     keys = self.resolve_end_points(end_points)
-    tensors = [self.end_points[k] for k in keys]
+    tensors = ([self._file_images] if self._model is not None else
+               [self.end_points[k] for k in keys])
     self.session.run(self._iterator.initializer,
                      {self._paths: [str(p) for p in paths],
                       self._file_batch: max(1, min(self.batch_size,
@@ -220,6 +256,8 @@ class FeatureExtractor(inference_graph.OwnsSession):
             [self._next_paths, self._next_errors, tensors])
       except tf.errors.OutOfRangeError:
         return
+      if self._model is not None:
+        values = self._run(keys, values[0])
       ok = errors == b''
       decoded = [p.decode('utf-8') for p in batch_paths]
       yield Batch([p for p, good in zip(decoded, ok) if good],

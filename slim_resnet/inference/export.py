@@ -44,16 +44,21 @@ from typing import Dict, List, Optional
 
 from slim_resnet import files
 from slim_resnet.checkpoints import model_spec as model_spec_lib
+from slim_resnet.inference import calibration as calibration_lib
+from slim_resnet.inference import converted_export
 from slim_resnet.inference import export_check
 from slim_resnet.inference import export_graph
 from slim_resnet.inference import inference_graph
 from slim_resnet.inference import precision as precision_lib
+from slim_resnet.inference import runtimes
 from slim_resnet.inference.export_graph import ExportError
 import tensorflow as tf
 
-FROZEN_GRAPH = 'frozen_graph.pb'
-SAVED_MODEL = 'saved_model'
-EXPORT_INFO = 'export.json'
+FROZEN_GRAPH = runtimes.FORMATS['frozen'][0]
+SAVED_MODEL = runtimes.FORMATS['savedmodel'][0]
+EXPORT_INFO = runtimes.EXPORT_INFO
+# --format's TensorFlow forms: format -> the `formats` name.
+TF_FORMATS = {'frozen': 'frozen', 'savedmodel': 'saved_model'}
 
 
 @dataclasses.dataclass
@@ -70,6 +75,13 @@ class ExportResult(object):
     precision: The precision the export was checked in (what runs).
     class_agreement: {format: fraction of 'classes' equal to the float32
       session's}, with a lowered precision.
+    format: 'onnx', 'openvino' or 'tflite' for a converted export (None:
+      the TensorFlow forms); model_file: its file in export_dir.
+    accuracy: A converted export's figures against the float32 session on
+      the check images (export_check.agreement), with 'bounds' and
+      'failures' (export_check.failures; non-empty only when accepted).
+    calibration: Where the calibration and check images came from, how
+      many (calibration.CalibrationSets.as_dict), or None.
   """
   export_dir: str
   frozen_graph: Optional[str]
@@ -80,6 +92,10 @@ class ExportResult(object):
   end_points: List[str] = dataclasses.field(default_factory=list)
   precision: str = 'float32'
   class_agreement: Dict[str, float] = dataclasses.field(default_factory=dict)
+  format: Optional[str] = None
+  model_file: Optional[str] = None
+  accuracy: dict = dataclasses.field(default_factory=dict)
+  calibration: Optional[dict] = None
 
 
 def _write_saved_model(session, directory):
@@ -99,7 +115,11 @@ def _write_saved_model(session, directory):
 def export_model(checkpoint, export_dir, input_type='images', end_points=(),
                  fold_batch_norms=False, formats=('frozen', 'saved_model'),
                  overwrite=False, batch_size=None, precision='float32',
-                 precision_strict=False, **overrides):
+                 precision_strict=False, *, format=None,  # pylint: disable=redefined-builtin
+                 calibration=None,
+                 calibration_size=calibration_lib.DEFAULT_CALIBRATION_SIZE,
+                 check_size=calibration_lib.DEFAULT_CHECK_SIZE,
+                 check_images=None, accept_accuracy_drop=False, **overrides):
   """Exports a checkpoint's inference graph, checked against the session.
 
   Args:
@@ -117,8 +137,17 @@ def export_model(checkpoint, export_dir, input_type='images', end_points=(),
       export --batch_size); None: any batch size.
     precision: 'float32', 'bfloat16', 'float16' or 'auto': the precision
       the export is checked and meant to run in (see the module docstring;
-      export.json records it). precision_strict: raise instead of falling
-      back to float32 where it is not supported.
+      export.json records it); 'int8' for a converted format. precision_strict:
+      raise instead of falling back to float32 where it is not supported.
+    format: One format instead of `formats`: 'frozen', 'savedmodel', or a
+      converted one, 'onnx', 'openvino' or 'tflite' (converted_export:
+      batch norm always folded, 'images' input only).
+    calibration: Images for int8 and for the accuracy check: files, folders,
+      globs or TFRecords (calibration.calibration_sets); calibration_size
+      images calibrate, check_size others are held back for the check
+      (or come from check_images, e.g. a validation split).
+    accept_accuracy_drop: Write a converted export past the accuracy bounds
+      (export_check.bounds; the figures are in export.json either way).
     **overrides: ModelSpec fields (model, num_classes, image_size, ...).
 
   Returns:
@@ -129,11 +158,29 @@ def export_model(checkpoint, export_dir, input_type='images', end_points=(),
       do not match the session graph.
     checkpoints.CheckpointError: If the checkpoint cannot be found or fit.
   """
+  converted = format in runtimes.CONVERTED
+  if format is not None and not converted:
+    if format not in TF_FORMATS:
+      raise ExportError('format must be one of %s; got %r' % (
+          ', '.join(list(TF_FORMATS) + list(runtimes.CONVERTED)), format))
+    formats = (TF_FORMATS[format],)
   formats = tuple(formats)
   bad = [f for f in formats if f not in ('frozen', 'saved_model')]
   if bad or not formats:
     raise ExportError("formats must be 'frozen' and/or 'saved_model'; got %r"
                       % (formats,))
+  if converted and input_type != 'images':
+    raise ExportError('--format %s takes preprocessed images (input type '
+                      "'images'); image_bytes is for frozen and savedmodel"
+                      % format)
+  if (calibration is not None or check_images is not None) and not converted:
+    raise ExportError('--calibration and --check-images are for --format '
+                      'onnx, openvino or tflite (int8, and their accuracy '
+                      'check on real images); frozen and savedmodel are '
+                      'checked as they are')
+  if precision == 'int8' and not converted:
+    raise ExportError('int8 is post-training quantization into --format '
+                      'onnx, openvino or tflite (with --calibration IMAGES)')
   export_dir = os.path.abspath(export_dir)
   files.recover_replaced_directory(export_dir)
   if os.path.exists(export_dir) and not overwrite:
@@ -141,7 +188,17 @@ def export_model(checkpoint, export_dir, input_type='images', end_points=(),
                       '--overwrite (overwrite=True)'
                       % export_dir)
   spec = model_spec_lib.resolve_model(checkpoint, **overrides)
-  chosen = precision_lib.resolve(precision, precision_strict, cast_once=True)
+  if converted:
+    chosen = converted_export.resolve_precision(format, precision,
+                                                precision_strict)
+  else:
+    chosen = precision_lib.resolve(precision, precision_strict,
+                                   cast_once=True)
+  sets = None
+  if calibration is not None or check_images is not None:
+    sets = calibration_lib.calibration_sets(spec, calibration,
+                                            calibration_size, check_size,
+                                            check_source=check_images)
   end_points = list(end_points)
   parent = os.path.dirname(export_dir)
   os.makedirs(parent, exist_ok=True)
@@ -149,14 +206,21 @@ def export_model(checkpoint, export_dir, input_type='images', end_points=(),
                           dir=parent)
   os.chmod(work, files.directory_mode())  # mkdtemp makes it 0700.
   try:
-    result = _export_into(work, spec, input_type, end_points,
-                          fold_batch_norms, formats, chosen, batch_size)
+    if converted:
+      result = _convert_into(work, spec, format, end_points, chosen,
+                             batch_size, sets, accept_accuracy_drop)
+    else:
+      result = _export_into(work, spec, input_type, end_points,
+                            fold_batch_norms, formats, chosen, batch_size)
+    result.format = format
+    _write_info(work, result, spec, input_type,
+                fold_batch_norms or converted, chosen, batch_size)
     files.replace_directory(work, export_dir)
   except BaseException:
     shutil.rmtree(work, ignore_errors=True)
     raise
   result.export_dir = export_dir
-  for field in ('frozen_graph', 'saved_model'):
+  for field in ('frozen_graph', 'saved_model', 'model_file'):
     path = getattr(result, field)
     if path:
       setattr(result, field, os.path.join(export_dir, os.path.basename(path)))
@@ -201,21 +265,49 @@ def _export_into(work, spec, input_type, end_points, fold_batch_norms,
     reference.close()
     if exported is not reference:
       exported.close()
+  return result
+
+
+def _convert_into(work, spec, fmt, end_points, chosen, batch_size, sets,
+                  accept_accuracy_drop):
+  """Writes and checks a converted export in `work` (converted_export)."""
+  model_file, input_name, outputs, figures = converted_export.write_converted(
+      work, spec, fmt, end_points, chosen, batch_size, sets,
+      accept_accuracy_drop)
+  worst = max([o['max_abs_error'] for o in figures['outputs'].values()] +
+              [0.0])
+  return ExportResult(
+      export_dir=work, frozen_graph=None, saved_model=None,
+      input_name=input_name, outputs=outputs, max_abs_diff={fmt: worst},
+      end_points=end_points, precision=chosen.name,
+      model_file=os.path.join(work, model_file), accuracy=figures,
+      calibration=sets.as_dict() if sets is not None else None)
+
+
+def _write_info(work, result, spec, input_type, fold_batch_norms, chosen,
+                batch_size):
+  """model_spec.json, labels.txt and export.json into `work`."""
   model_spec_lib.write_model_spec(spec, work)
+  converted = result.format in runtimes.CONVERTED
   info = dict(dataclasses.asdict(result), export_dir=None,
               frozen_graph=result.frozen_graph and FROZEN_GRAPH,
               saved_model=result.saved_model and SAVED_MODEL,
+              model_file=result.model_file and os.path.basename(
+                  result.model_file),
+              batch_size=batch_size,
               input_type=input_type, fold_batch_norms=fold_batch_norms,
               model=spec.model, num_classes=spec.num_classes,
               image_size=spec.image_size, checkpoint=spec.checkpoint_path,
               preprocessing=spec.preprocessing,
               assumed=list(spec.assumed),
-              tolerance=(export_check.BF16_TOLERANCE if chosen.lowered
+              tolerance=(export_check.bounds(chosen.name) if converted else
+                         export_check.BF16_TOLERANCE if chosen.lowered
                          else export_check.TOLERANCE),
-              tolerance_relative_to_scale=chosen.lowered,
+              tolerance_relative_to_scale=converted or chosen.lowered,
               precision=chosen.name, precision_requested=chosen.requested,
               precision_reason=chosen.reason,
-              session_config=str(precision_lib.session_config(chosen)))
+              session_config=(None if converted else
+                              str(precision_lib.session_config(chosen))))
+  info['runtime'] = runtimes.FORMATS[runtimes.export_format(info)][2]
   with open(os.path.join(work, EXPORT_INFO), 'w', encoding='utf-8') as f:
     json.dump(info, f, indent=2, sort_keys=True)
-  return result

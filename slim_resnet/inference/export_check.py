@@ -101,3 +101,88 @@ def max_abs_diff(expected, found, where, precision=None, agreement=None,
           '(tolerance %g)' % (where, key, diff, TOLERANCE))
     worst = max(worst, diff)
   return worst
+
+
+# The accuracy gate of the converted formats (onnx, openvino, tflite): their
+# outputs on held-back images against the float32 session's.
+INT8_MIN_TOP1_AGREEMENT = 0.99
+INT8_MIN_COSINE = 0.99
+
+
+def agreement(expected, found):
+  """Figures of an export's outputs against the session's, on the same images.
+
+  Args:
+    expected: {output key: array [n, ...]} of the float32 session graph.
+    found: The same keys from the export.
+
+  Returns:
+    {'images': n, 'top1_agreement': fraction of argmax(logits) equal (when
+    there are logits), 'outputs': {key: {'max_abs_error', 'mean_abs_error',
+    'scale' (max |expected|), 'relative_error' (max_abs_error / scale),
+    'mean_cosine', 'min_cosine' (per image, of the flattened outputs)}}}
+    for the float outputs ('predictions' and the integer 'classes' are
+    left out: logits say it all).
+  """
+  figures = {'images': 0, 'outputs': {}}
+  for key, value in expected.items():
+    if key not in found:
+      raise ExportError('the export lacks the output %r' % key)
+    figures['images'] = len(value)
+    if key == 'predictions' or np.asarray(value).dtype.kind in 'iub' or (
+        not np.size(value)):
+      continue
+    value = np.asarray(value, np.float64)
+    got = np.asarray(found[key], np.float64)
+    if key == 'logits':
+      figures['top1_agreement'] = float(np.mean(
+          got.argmax(1) == value.argmax(1)))
+    diff = np.abs(got - value)
+    scale = max(float(np.max(np.abs(value))), 1e-12)
+    flat_e, flat_f = value.reshape(len(value), -1), got.reshape(len(got), -1)
+    norms = (np.linalg.norm(flat_e, axis=1) * np.linalg.norm(flat_f, axis=1))
+    cosine = np.where(norms > 0, np.sum(flat_e * flat_f, axis=1) /
+                      np.maximum(norms, 1e-300), 1.0)
+    if not np.all(np.isfinite(got)):
+      diff, cosine = np.full_like(diff, np.inf), np.zeros_like(cosine)
+    figures['outputs'][key] = {
+        'max_abs_error': float(diff.max()),
+        'mean_abs_error': float(diff.mean()),
+        'scale': scale, 'relative_error': float(diff.max()) / scale,
+        'mean_cosine': float(cosine.mean()),
+        'min_cosine': float(cosine.min())}
+  return figures
+
+
+def bounds(precision):
+  """The gate's bounds for a precision name: {'relative_error': ...} of
+  every float output for float32 (TOLERANCE) and bfloat16 (BF16_TOLERANCE);
+  for int8 {'top1_agreement'} of the logits and {'mean_cosine'} of each
+  end_points output (int8 logits are judged by the classes they give)."""
+  if precision == 'int8':
+    return {'top1_agreement': INT8_MIN_TOP1_AGREEMENT,
+            'mean_cosine': INT8_MIN_COSINE}
+  return {'relative_error': TOLERANCE if precision == 'float32'
+          else BF16_TOLERANCE}
+
+
+def failures(figures, precision):
+  """What in `figures` (agreement's) is past the bounds of `precision`:
+  a list of 'name value (bound b)' strings, empty when it passes."""
+  limits = bounds(precision)
+  found = []
+  if 'top1_agreement' in limits and 'top1_agreement' in figures and (
+      figures['top1_agreement'] < limits['top1_agreement']):
+    found.append('top-1 agreement %.4f (at least %g)' % (
+        figures['top1_agreement'], limits['top1_agreement']))
+  for key, output in figures['outputs'].items():
+    if 'mean_cosine' in limits and key != 'logits' and not (
+        output['mean_cosine'] >= limits['mean_cosine']):
+      found.append('%s cosine %.4f (at least %g)' % (
+          key, output['mean_cosine'], limits['mean_cosine']))
+    if 'relative_error' in limits and not (
+        output['relative_error'] <= limits['relative_error']):
+      found.append('%s error %.3g of its scale %.3g (at most %g)' % (
+          key, output['relative_error'], output['scale'],
+          limits['relative_error']))
+  return found

@@ -206,13 +206,19 @@ def session_config(precision, config=None):
   return rewrite(proto, precision)
 
 
-def add_arguments(parser):
-  """--precision and --precision-strict for a command."""
-  parser.add_argument('--precision', choices=PRECISIONS, default='float32',
+def add_arguments(parser, int8=False):
+  """--precision and --precision-strict for a command (int8: also the
+  converted exports' int8)."""
+  parser.add_argument('--precision', choices=PRECISIONS + (
+      ('int8',) if int8 else ()), default=None,
                       help='float32 (default); bfloat16 on CPUs with '
                       'avx512_bf16/AMX (or a GPU); float16 on a GPU; auto '
-                      'picks bfloat16 where it is faster. Variables stay '
-                      'float32')
+                      'picks bfloat16 where it is faster%s. Variables stay '
+                      'float32' % ('; int8: post-training quantization '
+                                   '(--format onnx, openvino or tflite, '
+                                   'with --calibration)' if int8 else
+                                   '. An export directory runs in its own '
+                                   'precision unless this asks another'))
   parser.add_argument('--precision-strict', action='store_true',
                       help='fail instead of falling back to float32 when '
                       'the precision is not supported here')

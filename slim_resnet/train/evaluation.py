@@ -21,11 +21,13 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
+from slim_resnet import errors
 from slim_resnet import nets_factory
 from slim_resnet.checkpoints import model_spec as model_spec_lib
 from slim_resnet.checkpoints import restorer
 from slim_resnet.data import datasets
 from slim_resnet.inference import precision as precision_lib
+from slim_resnet.inference import runtimes
 from slim_resnet.train import inputs
 import tensorflow as tf
 
@@ -113,11 +115,14 @@ class _EvalGraph(object):
   """One pass over a split: the network's logits and the labels."""
 
   def __init__(self, spec, source, batch_size, device, max_num_batches=None,
-               use_grayscale=False, num_threads=None, precision='float32'):
+               use_grayscale=False, num_threads=None, precision='float32',
+               model=None):
+    self.model = model  # An export's runtime model, instead of the network.
     self._checkpoint_background = spec.checkpoint_background
     self.source = source
     self.max_num_batches = max_num_batches
     self.precision = precision
+    self.num_classes = spec.num_classes
     self._init_fn = None
     self.graph = tf.Graph()
     with self.graph.as_default():
@@ -131,6 +136,10 @@ class _EvalGraph(object):
           dataset = dataset.take(max_num_batches)
         self.iterator = tf.compat.v1.data.make_initializable_iterator(dataset)
         images, self.labels = self.iterator.get_next()
+      if model is not None:
+        self.logits = images  # Run by the model, batch by batch.
+        self.session = tf.compat.v1.Session(graph=self.graph)
+        return
       network_fn = nets_factory.get_network_fn(spec.model, spec.num_classes)
       with tf.compat.v1.device(device):
         logits, _ = network_fn(images, **spec.model_options)
@@ -142,12 +151,14 @@ class _EvalGraph(object):
               tf.compat.v1.ConfigProto(allow_soft_placement=True)))
 
   def run(self, checkpoint_path, restore_moving_averages, progress):
-    if self._init_fn is None:  # Planned once; watch() restores many.
+    # Planned once (watch() restores many); an export has nothing to restore.
+    if self.model is None and self._init_fn is None:
       with self.graph.as_default():
         self._init_fn = restorer.get_init_fn(
             checkpoint_path, restore_moving_averages=restore_moving_averages,
             checkpoint_background=self._checkpoint_background)
-    self._init_fn(self.session, checkpoint_path)
+    if self.model is None:
+      self._init_fn(self.session, checkpoint_path)
     self.session.run(self.iterator.initializer)
     all_logits, all_labels = [], []
     bar = None
@@ -161,6 +172,8 @@ class _EvalGraph(object):
             logits, labels = self.session.run([self.logits, self.labels])
         except tf.errors.OutOfRangeError:
           break
+        if self.model is not None:
+          logits = self.model.run(logits)['logits']
         all_logits.append(logits)
         all_labels.append(labels)
         if bar is not None:
@@ -169,16 +182,21 @@ class _EvalGraph(object):
       if bar is not None:
         bar.close()
     if not all_logits:
-      return np.zeros([0, self.logits.shape[-1]]), np.zeros([0], np.int64)
+      return np.zeros([0, self.num_classes]), np.zeros([0], np.int64)
     return np.concatenate(all_logits), np.concatenate(all_labels)
 
   def close(self):
     self.session.close()
+    if self.model is not None:
+      self.model.close()
 
 
 def _open(checkpoint, dataset, split, validation_fraction, seed,
           labels_offset, overrides):
-  spec = model_spec_lib.resolve_model(checkpoint, **overrides)
+  if runtimes.is_export(checkpoint):
+    spec = runtimes.export_spec(checkpoint, **overrides)
+  else:
+    spec = model_spec_lib.resolve_model(checkpoint, **overrides)
   source = datasets.open_dataset(dataset, split, validation_fraction, seed,
                                  labels_offset)
   if spec.num_classes != source.num_classes and 'num_classes' in overrides:
@@ -204,13 +222,15 @@ def evaluate(checkpoint, dataset, split='validation', batch_size=32,
              validation_fraction=0.2, seed=0, labels_offset=0,
              restore_moving_averages=False, progress=True, device=None,
              max_num_batches=None, use_grayscale=False,
-             num_preprocessing_threads=None, precision='float32',
-             precision_strict=False, **overrides):
-  """Evaluates one checkpoint on one split of a dataset.
+             num_preprocessing_threads=None, precision=None,
+             precision_strict=False, *, runtime=None, **overrides):
+  """Evaluates one checkpoint (or export) on one split of a dataset.
 
   Args:
     checkpoint: A training directory (its latest checkpoint), a checkpoint
-      path or a manifest name.
+      path, a manifest name, or an export directory (inference.export; run
+      by its runtime, or `runtime`, in its own precision unless `precision`
+      asks another its runtime has).
     dataset: An image folder or TFRecords (data.datasets.open_dataset).
     split: 'validation' (default), 'train' or 'all'.
     batch_size: Images per session run.
@@ -239,10 +259,23 @@ def evaluate(checkpoint, dataset, split='validation', batch_size=32,
   """
   spec, source = _open(checkpoint, dataset, split, validation_fraction, seed,
                        labels_offset, overrides)
-  chosen = precision_lib.resolve(precision, precision_strict,
-                                 batch_size=batch_size, device=device)
+  model = None
+  if runtimes.is_export(checkpoint):
+    if restore_moving_averages or device:
+      raise errors.UsageError(
+          '--moving-averages and --device are for checkpoints; %s is an '
+          'export (its weights are fixed; its runtime places it)' % checkpoint)
+    model = runtimes.load(checkpoint, runtime, precision, precision_strict,
+                          preprocessed=True)
+    chosen = model.precision
+  else:
+    if runtime:
+      raise errors.UsageError('--runtime is for export directories; %s is '
+                              'a checkpoint' % checkpoint)
+    chosen = precision_lib.resolve(precision, precision_strict,
+                                   batch_size=batch_size, device=device)
   graph = _EvalGraph(spec, source, batch_size, device, max_num_batches,
-                     use_grayscale, num_preprocessing_threads, chosen)
+                     use_grayscale, num_preprocessing_threads, chosen, model)
   try:
     return _result(graph, spec.checkpoint_path, source,
                    restore_moving_averages, progress)
@@ -255,7 +288,8 @@ def _result(graph, checkpoint_path, source, restore_moving_averages,
   logits, labels = graph.run(checkpoint_path, restore_moving_averages,
                              progress)
   return EvalResult(checkpoint_path=checkpoint_path,
-                    global_step=_checkpoint_step(checkpoint_path),
+                    global_step=(None if graph.model is not None else
+                                 _checkpoint_step(checkpoint_path)),
                     skipped=dict(source.skipped),
                     precision=graph.precision.name,
                     **metrics_from_logits(logits, labels, source.class_names))
