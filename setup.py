@@ -3,6 +3,7 @@ import setuptools
 
 ONNX = ['tf2onnx>=1.17', 'onnxruntime>=1.20', 'onnx']
 OPENVINO = ['openvino>=2025.0', 'nncf>=2.16']
+BEAM = ['apache-beam>=2.60']
 
 setuptools.setup(
     name='slim_resnet',
@@ -43,10 +44,12 @@ setuptools.setup(
         'onnx': ONNX,
         # export --format openvino and its runtime; int8 by NNCF.
         'openvino': OPENVINO,
+        # extract --beam: the Apache Beam pipeline.
+        'beam': BEAM,
         # pytest-xdist: pytest.ini runs the suite on every core (up to 4).
-        # The runtimes' extras too, so that no export test is skipped.
+        # The runtimes' extras too, so that no export or Beam test is skipped.
         'test': ['pytest', 'pytest-xdist', 'scikit-learn', 'safetensors',
-                 'nose'] + ONNX + OPENVINO,
+                 'nose'] + ONNX + OPENVINO + BEAM,
     },
     entry_points={'console_scripts': ['slim-resnet=slim_resnet.cli:main']},
 )

@@ -2,7 +2,8 @@
 
     python scripts/benchmark.py [--quick] [--models a,b] [--batch-sizes 1,16]
         [--image-size 224] [--iterations 20] [--device /CPU:0] [--json OUT]
-        [--precision float32,bfloat16] [--repeats 1]
+        [--precision float32,bfloat16,int8] [--repeats 1]
+        [--runtimes onnxruntime,openvino,tflite]
 
 Rows (each where installed): our resnet_v1_50 / resnet_v2_50 graphs under the
 default arg_scope; our optimized inference graph (batch norm folded into the
@@ -28,6 +29,17 @@ memory: max and mean |logit difference|, the max relative to max |logit|, and
 the top-1 agreement (Keras: the logs of its softmax outputs, which are the
 logits up to a constant per image). Random weights are a harsher test than trained ones
 (near-tied logits); eval --precision bfloat16 gives top-1 on real data.
+
+--runtimes onnxruntime,openvino,tflite adds one row per runtime and
+--precision it has, named <runtime>_<precision> (e.g. openvino_int8): the
+same random resnet_v1_50 exported by slim_resnet.inference.export in that
+runtime's format (onnx, openvino, tflite; int8 calibrated on a few random
+images, the accuracy gate accepted: random weights give near-tied logits),
+timed in a fresh process that only loads the export (inference.runtimes),
+with the agreement columns against the float32 session graph of the same
+checkpoint. The 'instructions' line names the best instruction set the CPU
+offers for the precision each row ran (AMX, VNNI, AVX-512, AVX2), from
+/proc/cpuinfo's flags.
 
 Columns: images/s of inference at each batch size; images/s of a training
 step at the largest batch size (forward + backward + momentum update, batch
@@ -55,6 +67,7 @@ import time
 import numpy as np
 
 from slim_resnet.commands import quiet  # No TensorFlow: its log levels.
+from slim_resnet.inference import runtimes as runtimes_lib  # Tables only.
 
 quiet.set_log_levels()
 
@@ -82,6 +95,16 @@ ROWS = {
                                                 'constants'),
     'keras3_ResNet50_bf16': ('keras3', 'v1', 'bfloat16'),
 }
+# --runtimes: <runtime>_<precision> rows, an export of the same random
+# resnet_v1_50 (inference.export, --format of the runtime) run on that
+# runtime (inference.runtimes). bf16 only where the runtime has it.
+EXPORT_FORMATS = {r: f for f, r in runtimes_lib.CONVERTED.items()}
+EXPORT_PRECISIONS = {r: runtimes_lib.PRECISIONS[f]
+                     for r, f in EXPORT_FORMATS.items()}
+for _runtime, _precisions in EXPORT_PRECISIONS.items():
+  for _precision in _precisions:
+    ROWS['%s_%s' % (_runtime, _precision)] = ('export', 'v1', _precision,
+                                              _runtime)
 DEFAULT_ROWS = [name for name, spec in ROWS.items()
                 if spec[0] != 'frozen' and len(spec) == 2]
 PRECISION_ROWS = {
@@ -102,6 +125,22 @@ def row_precision(name):
 def row_weights(name):
   """A frozen row's InferenceSession weights= (None: its default)."""
   return (ROWS[name][3:] or (None,))[0]
+
+
+# The instructions the CPU offers for each precision, best first (what the
+# runtimes' kernels pick: oneDNN in TensorFlow and OpenVINO, MLAS in
+# onnxruntime, XNNPACK in TFLite).
+ISA = {'int8': (('amx_int8', 'AMX-INT8'), ('avx512_vnni', 'AVX512-VNNI'),
+                ('avx_vnni', 'AVX-VNNI'), ('avx512bw', 'AVX-512'),
+                ('avx2', 'AVX2')),
+       'bfloat16': (('amx_bf16', 'AMX-BF16'), ('avx512_bf16', 'AVX512-BF16')),
+       'float32': (('avx512f', 'AVX-512'), ('avx2', 'AVX2'))}
+
+
+def best_isa(precision, flags):
+  """The best instruction set of ISA[precision] in the CPU flags, or '-'."""
+  return next((name for flag, name in ISA.get(precision, ())
+               if flag in flags), '-')
 METRICS = ('build_s', 'restore_s', 'peak_rss_mb')  # lower is better
 
 
@@ -350,9 +389,79 @@ def run_keras_row(kind, args, precision='float32'):
   return result
 
 
+def _random_checkpoint(directory, image_size):
+  """Our resnet_v1_50 (1000 classes) with random weights, saved; returns
+  the checkpoint prefix."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  graph, _, _, _ = _build_slim('ours', 'v1', image_size, False, None)
+  with graph.as_default():
+    saver = tf.compat.v1.train.Saver()
+    with tf.compat.v1.Session(graph=graph) as sess:
+      sess.run(tf.compat.v1.global_variables_initializer())
+      return saver.save(sess, os.path.join(directory, 'model.ckpt'))
+
+
+def _random_images(directory, count, size):
+  """`count` PNG files of smooth random color, for int8 calibration."""
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  rng = np.random.RandomState(5)
+  os.makedirs(directory)
+  for i in range(count):
+    small = rng.randint(0, 256, [4, 4, 3]).astype(np.uint8)
+    Image.fromarray(small).resize((size + 32, size + 32), Image.BILINEAR).save(
+        os.path.join(directory, '%03d.png' % i))
+  return directory
+
+
+def run_export_row(runtime, precision, args):
+  """An export of a random resnet_v1_50 on `runtime`: written here, timed
+  in a fresh process that only loads it, then its logits against the
+  float32 session graph on the agreement inputs."""
+  from slim_resnet.inference import runtimes  # pylint: disable=g-import-not-at-top
+  if args.export_dir:  # The timing process.
+    model = runtimes.load(args.export_dir, runtime, strict=True)
+    return dict(_inference_rates(model.run, args), precision_ran=(
+        model.precision.name))
+  from slim_resnet.inference import export, export_graph  # pylint: disable=g-import-not-at-top
+  result = {}
+  tmp = tempfile.TemporaryDirectory()
+  prefix = _random_checkpoint(tmp.name, args.image_size)
+  calibration = None
+  count = 6 if args.quick else 40
+  if precision == 'int8':
+    calibration = _random_images(os.path.join(tmp.name, 'calibration'),
+                                 count, args.image_size)
+  fields = dict(model='resnet_v1_50', num_classes=1000,
+                image_size=args.image_size, preprocessing='vgg')
+  start = time.perf_counter()
+  # Random weights give near-tied logits: the figures go into the row
+  # (agreement columns) instead of failing the export.
+  exported = export.export_model(
+      prefix, os.path.join(tmp.name, 'export'),
+      format=EXPORT_FORMATS[runtime], precision=precision,
+      precision_strict=True, calibration=calibration,
+      calibration_size=count - count // 4, check_size=count // 4,
+      accept_accuracy_drop=True, **fields)
+  result['export_s'] = time.perf_counter() - start
+  result.update(_run_worker(args.worker, args,
+                            ['--export-dir', exported.export_dir]))
+  x = _agreement_inputs(args)
+  model = runtimes.load(exported.export_dir, runtime)
+  lowered = model.run(x)['logits']
+  model.close()
+  from slim_resnet.checkpoints import model_spec  # pylint: disable=g-import-not-at-top
+  spec = model_spec.resolve_model(prefix, **fields)
+  with export_graph.LoadedGraph(spec, 'images', [], False) as reference:
+    result.update(_agreement(lowered, reference.run(x)['logits']))
+  tmp.cleanup()
+  return result
+
+
 def run_row(name, args):
   kind, version = ROWS[name][:2]
   precision = row_precision(name)
+  if kind == 'export':
+    return run_export_row(ROWS[name][3], precision, args)
   if args.frozen:
     return run_frozen_row(args, precision, row_weights(name))
   if kind in ('keras3', 'tf_keras'):
@@ -378,9 +487,17 @@ def _run_worker(name, args, extra=()):
   return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def _cpu_flags():
+  from slim_resnet.inference import precision as precision_lib  # pylint: disable=g-import-not-at-top
+  return precision_lib.cpu_flags()
+
+
 def available(name):
   kind = ROWS[name][0]
   module = {'keras3': 'keras', 'tf_keras': 'tf_keras'}.get(kind, 'tf_slim')
+  if kind == 'export':
+    module = {'onnxruntime': 'tf2onnx', 'openvino': 'nncf'}.get(
+        ROWS[name][3], 'tensorflow')
   try:
     __import__(module)
     return True
@@ -452,12 +569,19 @@ def format_table(results, args):
     lines.append('%-40s' % name + ''.join(cells))
   if agreement:
     lines.append('')
-    lines.append('lowered precision against the same weights in float32, on '
-                 'the same %d inputs' % max(args.batch_sizes))
+    lines.append('lowered precision and exports against the same weights in '
+                 'a float32 session, on the same %d inputs'
+                 % max(args.batch_sizes))
     lines.append('%-40s' % 'row' + ''.join('%20s' % c for c in AGREEMENT))
     for name, row in agreement:
       lines.append('%-40s' % name + ''.join(
           '%20.4g' % row[c] for c in AGREEMENT))
+  lines.append('')
+  lines.append('instructions (the best the CPU has for the precision that '
+               'ran; CPU flags: %s)' % (' '.join(results.get('cpu_flags', []))
+                                        or '?'))
+  lines.append('  ' + ', '.join('%s %s' % (name, row.get('isa', '-'))
+                                for name, row in results['rows'].items()))
   lines.append('')
   lines.append('GFLOP/img: %s; machine peak estimate: %s GFLOP/s' % (
       ', '.join('%s %.2f' % kv for kv in results['gflop_per_image'].items()),
@@ -477,8 +601,13 @@ def parse_args(argv):
   parser.add_argument('--device', default=None)
   parser.add_argument('--precision', default='float32',
                       help='comma-separated: float32 (the default rows), '
-                      'bfloat16 (adds %s)' % ', '.join(
+                      'bfloat16 (adds %s), int8 (with --runtimes)' % ', '.join(
                           PRECISION_ROWS['bfloat16']))
+  parser.add_argument('--runtimes', default='',
+                      help='comma-separated: %s; adds a <runtime>_<precision> '
+                      'row per --precision the runtime has (an export of '
+                      'the same random resnet_v1_50)' % ', '.join(
+                          EXPORT_PRECISIONS))
   parser.add_argument('--repeats', type=int, default=1,
                       help='measure every row this many times, interleaved '
                       '(row 1, row 2, ..., row 1, ...); figures are the '
@@ -491,22 +620,34 @@ def parse_args(argv):
                       '(default: print only)')
   parser.add_argument('--worker', default=None, help=argparse.SUPPRESS)
   parser.add_argument('--frozen', default=None, help=argparse.SUPPRESS)
+  parser.add_argument('--export-dir', default=None, help=argparse.SUPPRESS)
   args = parser.parse_args(argv)
   if args.quick:
     args.batch_sizes, args.image_size = '1,2', 32
     args.iterations, args.warmup = 1, 1
   args.batch_sizes = [int(b) for b in str(args.batch_sizes).split(',')]
   args.precision = [p for p in args.precision.split(',') if p]
-  bad = [p for p in args.precision if p not in ('float32', 'bfloat16')]
+  bad = [p for p in args.precision if p not in ('float32', 'bfloat16',
+                                                'int8')]
   if bad:
-    parser.error('unknown precision %s; known: float32, bfloat16' % bad)
+    parser.error('unknown precision %s; known: float32, bfloat16, int8' % bad)
+  args.runtimes = [r for r in args.runtimes.split(',') if r]
+  unknown = [r for r in args.runtimes if r not in EXPORT_PRECISIONS]
+  if unknown:
+    parser.error('unknown runtimes %s; known: %s' % (
+        unknown, ', '.join(EXPORT_PRECISIONS)))
+  if 'int8' in args.precision and not args.runtimes:
+    parser.error('int8 rows are exports: add --runtimes')
   args.models = [m for m in args.models.split(',') if m]
   if args.models == DEFAULT_ROWS:  # Not given: the rows of the precisions.
-    if 'float32' not in args.precision:
+    if 'float32' not in args.precision or args.runtimes:
       args.models = [REFERENCE['v1']]
     for p in args.precision:
       args.models += [m for m in PRECISION_ROWS.get(p, [])
-                      if m not in args.models]
+                      if m not in args.models and not args.runtimes]
+  for runtime in args.runtimes:
+    args.models += ['%s_%s' % (runtime, p) for p in args.precision
+                    if p in EXPORT_PRECISIONS[runtime]]
   unknown = [m for m in args.models if m not in ROWS]
   if unknown:
     parser.error('unknown rows %s; known: %s' % (unknown, ', '.join(ROWS)))
@@ -521,7 +662,9 @@ def main(argv=None):
     return 0
   results = {'settings': {k: getattr(args, k) for k in (
       'batch_sizes', 'image_size', 'iterations', 'warmup', 'device',
-      'quick', 'precision', 'repeats')}, 'rows': {}, 'skipped': {},
+      'quick', 'precision', 'repeats', 'runtimes')}, 'rows': {},
+             'skipped': {}, 'cpu_flags': sorted(
+                 {f for isa in ISA.values() for f, _ in isa} & _cpu_flags()),
              'load_average': os.getloadavg()}
   from slim_resnet.inference import precision as precision_lib  # pylint: disable=g-import-not-at-top
   runs = {}
@@ -557,6 +700,8 @@ def main(argv=None):
     version = ROWS[name][1]
     reference = results['rows'].get(REFERENCE[version], {})
     row['precision'] = row_precision(name)
+    row['isa'] = best_isa(row.get('precision_ran', row['precision']),
+                          _cpu_flags())
     if row.get(big):
       row['gflops_per_s'] = row[big] * results['gflop_per_image'][version]
       if results['peak_gflops'].get(row['precision']):

@@ -151,7 +151,11 @@ def main(argv=None):
     debug = True
   parser = build_parser()
   parser.command = command if command in COMMANDS else None
-  args = parser.parse_args(argv)
+  args, unknown = parser.parse_known_args(argv)
+  if unknown and getattr(args, 'beam', False):
+    args.pipeline_args = unknown  # extract --beam: Beam's pipeline options.
+  elif unknown:
+    parser.error('unrecognized arguments: %s' % ' '.join(unknown))
   verbose = getattr(args, 'verbose', False)
   quiet.set_log_levels(verbose)  # Before TF loads.
   with quiet.filtered_stderr(enabled=not verbose):

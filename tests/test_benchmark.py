@@ -78,3 +78,33 @@ def test_quick_benchmark_writes_nothing_unasked_and_no_startup_lines(
   assert 'tf_slim_v1_50' in proc.stdout
   assert not quiet.STARTUP_LINES.search(proc.stdout + proc.stderr), (
       proc.stderr[-2000:])
+
+
+@pytest.mark.slow
+def test_quick_benchmark_runtime_rows(tmp_path):
+  """--runtimes adds <runtime>_<precision> rows beside the reference, with
+  the agreement columns and the instruction set; float32 exports agree
+  with the float32 session (an independent graph: the export's file on its
+  runtime, the checkpoint in TensorFlow)."""
+  out = tmp_path / 'bench.json'
+  proc = subprocess.run(
+      [sys.executable, os.path.join(ROOT, 'scripts', 'benchmark.py'),
+       '--quick', '--runtimes', 'tflite,openvino', '--precision',
+       'float32,int8', '--json', str(out)],
+      env=dict(os.environ, PYTHONPATH=ROOT), capture_output=True, text=True,
+      timeout=1800, check=False)
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  results = json.load(open(out))
+  rows = ['tf_slim_v1_50', 'tflite_float32', 'tflite_int8',
+          'openvino_float32', 'openvino_int8']
+  assert sorted(results['rows']) == sorted(rows), results['skipped']
+  for name in rows[1:]:
+    row = results['rows'][name]
+    assert row['infer_b1'] > 0 and row['ratio_infer_b2'] > 0
+    assert row['precision'] == name.rsplit('_', 1)[1]
+    assert row['isa'] in ('AVX2', 'AVX-512', 'AVX-VNNI', 'AVX512-VNNI',
+                          'AMX-INT8')
+    assert 0 <= row['top1_agreement'] <= 1
+  for name in ('tflite_float32', 'openvino_float32'):
+    assert results['rows'][name]['rel_logit_diff'] < 1e-4
+  assert 'openvino_int8' in proc.stdout and 'instructions' in proc.stdout

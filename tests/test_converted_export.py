@@ -225,14 +225,32 @@ def random_resnet_v1_50(tmp_path_factory):
   return prefix, images, expected
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('fmt', FORMATS)
-def test_random_resnet_v1_50_equals_tf_slim(random_resnet_v1_50, tmp_path,
-                                            fmt):
+@pytest.mark.parametrize('precision', ['float32', 'int8'])
+def test_random_resnet_v1_50_against_tf_slim(random_resnet_v1_50, tmp_path,
+                                             fmt, precision):
+  """float32 equals tf-slim's net within 1e-4 of scale; int8 (random
+  weights: near-tied logits, so the gate is waived) keeps the features'
+  direction."""
   prefix, images, expected = random_resnet_v1_50
+  calibration = None
+  if precision == 'int8':
+    calibration = tmp_path / 'calibration'
+    os.makedirs(calibration)
+    rng = np.random.RandomState(1)
+    for i in range(12):
+      Image.fromarray(rng.randint(0, 256, [80, 80, 3]).astype(np.uint8)).save(
+          calibration / ('%d.png' % i))
   result = export.export_model(
       prefix, str(tmp_path / fmt), end_points=['resnet_v1_50/block3'],
-      format=fmt, model='resnet_v1_50', num_classes=5, image_size=64,
-      preprocessing='vgg', batch_size=2 if fmt == 'onnx' else None)
+      format=fmt, precision=precision, model='resnet_v1_50', num_classes=5,
+      image_size=64, preprocessing='vgg',
+      batch_size=2 if fmt == 'onnx' else None,
+      calibration=calibration and str(calibration),
+      accept_accuracy_drop=precision == 'int8')
+  assert result.accuracy['images'] == (
+      3 if precision == 'int8' else 2 if fmt == 'onnx' else 8)
   model = runtimes.load(result.export_dir)
   try:
     found = model.run(images[:1])  # One image through a fixed batch of 2.
@@ -241,10 +259,53 @@ def test_random_resnet_v1_50_equals_tf_slim(random_resnet_v1_50, tmp_path,
   finally:
     model.close()
   assert found['resnet_v1_50/block3'].shape == (2, 2, 2, 1024)
+  if precision == 'int8':
+    assert np.all(_cosines(found['resnet_v1_50/block3'],
+                           expected['block3']) > 0.9)
+    return
   for key, name in (('logits', 'logits'), ('block3', 'resnet_v1_50/block3')):
     scale = np.abs(expected[key]).max()
     np.testing.assert_allclose(found[name], expected[key], rtol=0,
                                atol=1e-4 * scale)
+
+
+def test_tensorflow_exports_run_as_checkpoints(session_features, tmp_path,
+                                               capsys):
+  """The frozen graph and the SavedModel as --checkpoint (the tensorflow
+  runtime) give the checkpoint's numbers; an image_bytes export is refused
+  in one line."""
+  paths, expected = session_features
+  for fmt in ('frozen', 'savedmodel'):
+    out = str(tmp_path / fmt)
+    export.export_model(SHIPPED, out, end_points=['global_pool'], format=fmt)
+    with inference.FeatureExtractor(
+        out, end_points=['predictions', 'global_pool']) as ex:
+      found = ex.extract(paths)
+    for key in ('predictions', 'global_pool'):
+      np.testing.assert_allclose(found[key], expected[key], rtol=0,
+                                 atol=1e-4 * np.abs(expected[key]).max())
+  out = str(tmp_path / 'bytes')
+  export.export_model(SHIPPED, out, input_type='image_bytes', format='frozen')
+  assert cli.main(['classify', paths[0], '--checkpoint', out]) == 2
+  error = capsys.readouterr().err.strip().splitlines()
+  assert len(error) == 1 and '--input-type images' in error[0]
+
+
+def test_openvino_bfloat16_falls_back_without_native_bf16(monkeypatch,
+                                                          tmp_path, capsys):
+  from slim_resnet.inference.runtimes import openvino_runtime  # pylint: disable=g-import-not-at-top
+  monkeypatch.setattr(openvino_runtime, 'bfloat16_support', lambda: False)
+  out = tmp_path / 'bf16'
+  assert cli.main(['export', '--out', str(out), '--format', 'openvino',
+                   '--precision', 'bfloat16', '--precision-strict']) == 2
+  assert 'not supported here' in capsys.readouterr().err
+  assert cli.main(['export', '--out', str(out), '--format', 'openvino',
+                   '--precision', 'bfloat16']) == 0
+  assert 'writing float32' in capsys.readouterr().err
+  info = json.load(open(out / 'export.json'))
+  assert info['precision'] == 'float32'
+  assert info['precision_requested'] == 'bfloat16'
+  assert 'no native bf16' in info['precision_reason']
 
 
 def test_bad_combinations_are_one_line(tmp_path, capsys):

@@ -142,11 +142,15 @@ def test_non_strided_activations_subsample_to_the_nominal_ones(name):
                      [dense_ep[k] for k in keys],
                      {images: np.random.RandomState(1).uniform(
                          -1, 1, [2, 64, 64, 3])})
-  np.testing.assert_allclose(got[1], got[0], rtol=1e-4, atol=1e-4)
+  # Dense and strided convolutions sum in other orders: float rounding of
+  # the largest values (10^3 here with random batch norm) reaches the small
+  # ones, so the tolerance is of the scale (AVX2 kernels showed 1e-6 of it).
+  close = lambda a, b: np.testing.assert_allclose(
+      a, b, rtol=1e-4, atol=1e-5 * max(1.0, float(np.abs(b).max())))
+  close(got[1], got[0])
   for nominal_block, dense_block in zip(got[2:5], got[5:]):
     assert dense_block.shape[1] == 2 * nominal_block.shape[1]
-    np.testing.assert_allclose(dense_block[:, ::2, ::2], nominal_block,
-                               rtol=1e-4, atol=1e-4)
+    close(dense_block[:, ::2, ::2], nominal_block)
 
 
 def test_reuse_shares_variables_and_towers_build():

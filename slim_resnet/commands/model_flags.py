@@ -131,9 +131,9 @@ def add_model_arguments(parser, batch_size, slim_names=False,
 def add_runtime_argument(parser):
   """--runtime: which runtime runs an export directory given as
   --checkpoint."""
+  from slim_resnet.inference import runtimes  # pylint: disable=g-import-not-at-top
   parser.add_argument('--runtime', default=None,
-                      choices=('tensorflow', 'onnxruntime', 'openvino',
-                               'tflite'),
+                      choices=tuple(runtimes.RUNTIMES),
                       help='an export directory: run it on this runtime '
                       '(e.g. openvino for an onnx export; default: its '
                       "format's own)")

@@ -32,7 +32,11 @@ STARTUP_LINES = re.compile(
     r'To enable the following instructions|'
     r'TensorFlow was not built with CUDA kernel binaries|'
     r'Cannot dlopen some GPU libraries|Skipping registering GPU devices|'
-    r'port\.cc:\d+\] oneDNN|NUMA node')
+    r'port\.cc:\d+\] oneDNN|NUMA node|'
+    # Apache Beam's worker processes (extract --beam), as they start.
+    r'apitools not found|Logging handler created|'
+    r'No semi_persistent_directory found|Discarding unparseable args|'
+    r'Python sdk harness |sdk_worker_main')
 
 
 def set_log_levels(verbose=False):

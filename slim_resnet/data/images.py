@@ -4,6 +4,7 @@ Decoding uses Pillow, so JPEG, PNG, GIF, BMP, TIFF and WebP all work; grayscale,
 palette, 16-bit and RGBA/CMYK images are converted to RGB (alpha dropped).
 """
 import glob
+import io
 import os
 
 import numpy as np
@@ -51,10 +52,20 @@ def load_image(path):
   Raises:
     ImageDecodeError: If the file is missing, empty, or not a decodable image.
   """
+  return _decode(path, path)
+
+
+def decode_image(data, name):
+  """Decodes encoded image bytes (e.g. a TFRecord's image/encoded) as
+  load_image decodes a file; `name` goes into the ImageDecodeError."""
+  return _decode(io.BytesIO(data), name, size=len(data))
+
+
+def _decode(source, path, size=None):
   try:
-    if os.path.getsize(path) == 0:
+    if (os.path.getsize(source) if size is None else size) == 0:
       raise ImageDecodeError(path, 'empty file')
-    with Image.open(path) as image:
+    with Image.open(source) as image:
       image.load()
       if image.mode in ('I;16', 'I;16B', 'I;16L', 'I'):
         array = np.asarray(image, np.float64)

@@ -14,6 +14,7 @@ shard is written to a temporary name and renamed.
     summary = convert_image_folder('flowers/', 'records/', name='flowers')
     dataset = read_tfrecords('records/flowers_train_*.tfrecord')
 """
+import glob
 import io
 import os
 
@@ -178,3 +179,22 @@ def read_tfrecords(file_pattern):
     raise FileNotFoundError('no TFRecord files match %s' % file_pattern)
   return tf.data.TFRecordDataset(files).map(
       parse_example, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def tfrecord_pattern(source, split=None):
+  """The TFRecord files `source` names, as a glob pattern: a .tfrecord file
+  or a glob of them, or a folder of shards (those of `split`, e.g. 'train',
+  when it has them; else all); None when it names image files instead."""
+  if os.path.isdir(source):
+    pattern = os.path.join(source, '*_%s_*.tfrecord' % split)
+    if split and glob.glob(pattern):
+      return pattern
+    if glob.glob(os.path.join(source, '*.tfrecord')):
+      return os.path.join(source, '*.tfrecord')
+    return None
+  if source.endswith('.tfrecord') or source.endswith('.tfrecord*'):
+    return source
+  matches = glob.glob(source)
+  if matches and all(m.endswith('.tfrecord') for m in matches):
+    return source
+  return None

@@ -17,13 +17,13 @@ split; its files are then left out of calibration). Undecodable files are
 skipped and counted.
 """
 import dataclasses
-import glob
 import os
 
 import numpy as np
 
 from slim_resnet import errors
 from slim_resnet.data import images as images_lib
+from slim_resnet.data import tfrecords
 
 DEFAULT_CALIBRATION_SIZE = 300
 DEFAULT_CHECK_SIZE = 100
@@ -58,23 +58,6 @@ class CalibrationSets(object):
             'skipped': len(self.skipped)}
 
 
-def _tfrecord_pattern(source):
-  """The TFRecord files of `source`, as a glob pattern; None if it names
-  image files instead."""
-  if os.path.isdir(source):
-    if glob.glob(os.path.join(source, '*_train_*.tfrecord')):
-      return os.path.join(source, '*_train_*.tfrecord')
-    if glob.glob(os.path.join(source, '*.tfrecord')):
-      return os.path.join(source, '*.tfrecord')
-    return None
-  if source.endswith('.tfrecord') or source.endswith('.tfrecord*'):
-    return source
-  matches = glob.glob(source)
-  if matches and all(m.endswith('.tfrecord') for m in matches):
-    return source
-  return None
-
-
 def _sources(source):
   return ([os.fspath(source)] if isinstance(source, (str, os.PathLike))
           else [os.fspath(s) for s in source])
@@ -87,7 +70,7 @@ def _describe(source):
 def _paths_of(source):
   """The image files of `source` as real paths (none for TFRecords)."""
   sources = _sources(source)
-  if len(sources) == 1 and _tfrecord_pattern(sources[0]):
+  if len(sources) == 1 and tfrecords.tfrecord_pattern(sources[0], 'train'):
     return set()
   try:
     return {os.path.realpath(p) for p in images_lib.list_images(sources)}
@@ -99,7 +82,8 @@ def _raw_images(source, count, seed, exclude=frozenset()):
   """Up to `count` decoded uint8 images [h, w, 3] and {path: reason}, from
   files not in `exclude` (real paths)."""
   sources = _sources(source)
-  pattern = _tfrecord_pattern(sources[0]) if len(sources) == 1 else None
+  pattern = (tfrecords.tfrecord_pattern(sources[0], 'train')
+             if len(sources) == 1 else None)
   if pattern:
     return _records(pattern, count, seed), {}
   try:
@@ -121,7 +105,6 @@ def _raw_images(source, count, seed, exclude=frozenset()):
 
 
 def _records(pattern, count, seed):
-  from slim_resnet.data import tfrecords  # pylint: disable=g-import-not-at-top
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   with tf.Graph().as_default():
     dataset = tfrecords.read_tfrecords(pattern).shuffle(

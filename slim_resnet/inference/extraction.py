@@ -97,7 +97,7 @@ class ShardWriter(object):
                 for k in self.index['end_points']}
       arrays['paths'] = np.array(paths)
       files.atomic_write(os.path.join(self.directory, name),
-                    lambda f: np.savez(f, **_safe_keys(arrays)))
+                    lambda f: np.savez(f, **safe_keys(arrays)))
       self.index['shards'].append({'file': name, 'count': len(paths)})
       self.index['done'] += list(paths)
     self.index['failed'].update(dict(failures))
@@ -112,15 +112,42 @@ class ShardWriter(object):
 
 
 def _join_shards(directory, index):
-  """The shards listed in `index` joined: dict key -> array, plus 'paths'."""
+  """The shards listed in `index` joined: dict key -> array, plus 'paths'
+  (and 'labels' where the shards have them: `extract --beam` of TFRecords).
+  Shards are .npz, or .tfrecord of tf.train.Example (`extract --beam
+  --output-format tfrecord`)."""
   keys = index['end_points'] + ['paths']
-  parts = {k: [] for k in keys}
+  parts = {k: [] for k in keys + ['labels']}
   for shard in index['shards']:
-    with np.load(os.path.join(directory, shard['file'])) as data:
-      for k in keys:
+    path = os.path.join(directory, shard['file'])
+    if path.endswith('.tfrecord'):
+      data = _read_example_shard(path, index['end_points'])
+    else:
+      with np.load(path) as loaded:
+        data = {k: loaded[k] for k in loaded.files}
+    for k in keys + ['labels']:
+      if _safe_key(k) in data:
         parts[k].append(data[_safe_key(k)])
+  if not parts['labels']:
+    del parts['labels']
   return {k: np.concatenate(v) if v else np.zeros([0]) for k, v in
           parts.items()}
+
+
+def _read_example_shard(path, end_points):
+  """A .tfrecord shard of tf.train.Example as npz-style arrays."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  rows = [tf.train.Example.FromString(r).features.feature
+          for r in tf.compat.v1.io.tf_record_iterator(path)]
+  data = {'paths': np.array([r['key'].bytes_list.value[0].decode('utf-8')
+                             for r in rows]),
+          'labels': np.array([r['label'].int64_list.value[0] for r in rows],
+                             np.int64)}
+  for key in end_points:
+    data[_safe_key(key)] = np.stack([
+        np.array(r[key].float_list.value, np.float32).reshape(
+            list(r[key + '/shape'].int64_list.value)) for r in rows])
+  return data
 
 
 def _safe_key(key):
@@ -128,8 +155,10 @@ def _safe_key(key):
   return key.replace('/', '__')
 
 
-def _safe_keys(arrays):
+def safe_keys(arrays):
+  """{key with '/' as '__': array}, as the .npz shards store them."""
   return {_safe_key(k): v for k, v in arrays.items()}
+
 
 
 def load_features(path):
@@ -198,7 +227,7 @@ def extract_to_files(extractor, paths, out, end_points=None, pooling=None,
     bar.close()
   if single_file:
     features = writer.load_all()
-    features = _safe_keys(features)
+    features = safe_keys(features)
     features['__index__'] = np.array(json.dumps(
         {'end_points': end_points, 'pooling': pooling,
          'failed': writer.index['failed']}))

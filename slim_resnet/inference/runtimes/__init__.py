@@ -16,7 +16,7 @@ RUNTIMES: runtime -> (module here, the pip extra it needs or None). Each
 runtime module has `Model(path, input_name, outputs, precision)` with
 run(images) and close(); those that convert a frozen GraphDef into their
 format have `write(frozen_graph, export_dir, input_name, outputs, precision,
-calibration, batch_size)` and `PRECISIONS` (what write accepts).
+calibration, batch_size)` (in PRECISIONS of their format).
 """
 import importlib
 import json
@@ -48,6 +48,11 @@ RUNTIMES = {
 # The formats a runtime module writes from a frozen GraphDef (the others are
 # inference.export's own TensorFlow forms).
 CONVERTED = {'onnx': 'onnxruntime', 'openvino': 'openvino', 'tflite': 'tflite'}
+# The precisions each converted format is written in (bfloat16: OpenVINO's
+# load-time inference precision; int8: post-training quantization).
+PRECISIONS = {'onnx': ('float32', 'int8'),
+              'openvino': ('float32', 'bfloat16', 'int8'),
+              'tflite': ('float32', 'int8')}
 
 
 class ExportRuntimeError(errors.UserError):
@@ -207,6 +212,22 @@ def load(export_dir, runtime=None, precision=None, strict=False, *,
   return model
 
 
+def _padded(chunk, batch_size):
+  """A chunk of fewer than batch_size images, padded with its first."""
+  n = len(chunk)
+  if n < batch_size:
+    chunk = np.concatenate([chunk, np.repeat(chunk[:1], batch_size - n, 0)])
+  return chunk
+
+
+def calibration_batches(images, batch_size=None, default=1):
+  """Calibration images in the batches a converter feeds the model: of its
+  fixed batch dimension (the last padded), or of `default` images."""
+  size = batch_size or default
+  return [_padded(images[i:i + size], batch_size) if batch_size else
+          images[i:i + size] for i in range(0, len(images), size)]
+
+
 def run_in_batches(run_fixed, images, batch_size):
   """Runs a model whose batch dimension is fixed at `batch_size` on any n:
   whole batches, the last one padded with copies of its first image.
@@ -222,9 +243,7 @@ def run_in_batches(run_fixed, images, batch_size):
   for start in range(0, len(images), batch_size):
     chunk = images[start:start + batch_size]
     n = len(chunk)
-    if n < batch_size:
-      chunk = np.concatenate([chunk, np.repeat(chunk[:1], batch_size - n, 0)])
-    for key, value in run_fixed(chunk).items():
+    for key, value in run_fixed(_padded(chunk, batch_size)).items():
       parts.setdefault(key, []).append(value[:n])
   return {k: np.concatenate(v) for k, v in parts.items()}
 

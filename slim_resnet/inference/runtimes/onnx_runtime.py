@@ -18,7 +18,7 @@ import onnxruntime
 from slim_resnet.inference import precision as precision_lib
 from slim_resnet.inference import runtimes
 
-PRECISIONS = ('float32', 'int8')
+PRECISIONS = runtimes.PRECISIONS['onnx']
 LOAD_PRECISIONS = ()
 OPSET = 17
 MODEL_FILE = 'model.onnx'
@@ -37,7 +37,6 @@ def write(frozen_graph, export_dir, input_name, outputs, precision,
     calibration: float32 [n, size, size, 3] preprocessed images (int8).
     batch_size: The input's batch dimension (None: any).
   """
-  del batch_size  # The GraphDef's placeholder has it.
   tf2onnx = runtimes.require('tf2onnx', 'onnx', '--format onnx')
   import onnx  # pylint: disable=g-import-not-at-top
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
@@ -56,7 +55,8 @@ def write(frozen_graph, export_dir, input_name, outputs, precision,
   onnx.save(proto, float_path)
   try:
     quantization.quantize_static(
-        float_path, path, _Reader(input_name, calibration),
+        float_path, path, _Reader(input_name, runtimes.calibration_batches(
+            calibration, batch_size, default=8)),
         quant_format=quantization.QuantFormat.QDQ, per_channel=True,
         activation_type=quantization.QuantType.QUInt8,
         weight_type=quantization.QuantType.QInt8,
@@ -69,9 +69,8 @@ def write(frozen_graph, export_dir, input_name, outputs, precision,
 class _Reader(object):
   """onnxruntime's CalibrationDataReader over the calibration images."""
 
-  def __init__(self, input_name, images, batch_size=8):
-    self._batches = iter([{input_name: images[i:i + batch_size]}
-                          for i in range(0, len(images), batch_size)])
+  def __init__(self, input_name, batches):
+    self._batches = iter([{input_name: batch} for batch in batches])
 
   def get_next(self):
     return next(self._batches, None)

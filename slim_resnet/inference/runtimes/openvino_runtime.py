@@ -26,7 +26,7 @@ import openvino
 from slim_resnet.inference import precision as precision_lib
 from slim_resnet.inference import runtimes
 
-PRECISIONS = ('float32', 'bfloat16', 'int8')
+PRECISIONS = runtimes.PRECISIONS['openvino']
 LOAD_PRECISIONS = ('float32', 'bfloat16')
 MODEL_FILE = 'model.xml'
 _HINTS = {'float32': 'f32', 'bfloat16': 'bf16'}
@@ -37,7 +37,6 @@ def write(frozen_graph, export_dir, input_name, outputs, precision,
   """Writes export_dir/model.xml and model.bin; returns (model.xml, the
   input name, {key: output name}). Arguments as onnx_runtime.write; precision
   'bfloat16' writes float32 weights (the hint is export.json's)."""
-  del batch_size  # The GraphDef's placeholder has it.
   model = openvino.convert_model(frozen_graph)
   if precision == 'int8':
     nncf = runtimes.require('nncf', 'openvino', '--format openvino '
@@ -45,8 +44,8 @@ def write(frozen_graph, export_dir, input_name, outputs, precision,
     import logging  # pylint: disable=g-import-not-at-top
     nncf.set_log_level(logging.ERROR)
     model = nncf.quantize(
-        model, nncf.Dataset([calibration[i:i + 1]
-                             for i in range(len(calibration))]),
+        model, nncf.Dataset(runtimes.calibration_batches(calibration,
+                                                         batch_size)),
         subset_size=len(calibration), fast_bias_correction=False)
   openvino.save_model(model, os.path.join(export_dir, MODEL_FILE),
                       compress_to_fp16=False)

@@ -19,7 +19,7 @@ from slim_resnet.inference import precision as precision_lib
 from slim_resnet.inference import runtimes
 import tensorflow as tf
 
-PRECISIONS = ('float32', 'int8')
+PRECISIONS = runtimes.PRECISIONS['tflite']
 LOAD_PRECISIONS = ()
 MODEL_FILE = 'model.tflite'
 
@@ -40,7 +40,8 @@ def write(frozen_graph, export_dir, input_name, outputs, precision,
   if precision == 'int8':
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = lambda: (
-        [calibration[i:i + 1]] for i in range(len(calibration)))
+        [batch] for batch in runtimes.calibration_batches(calibration,
+                                                          batch_size))
     converter.target_spec.supported_ops = [
         tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
   data = converter.convert()
