@@ -2,15 +2,19 @@
 then a rename."""
 import os
 import shutil
+import uuid
 
 
 def atomic_write(path, write):
-  """Calls write(file) on `path.tmp` (binary), syncs it, renames it to path.
+  """Calls write(file) on a temporary file beside path (binary), syncs it,
+  renames it to path.
 
-  If write (or the rename) fails, `path.tmp` is removed and `path` is as it
-  was (absent, or the old file).
+  The temporary name is `path.tmp-<pid>-<random>`, its own for each call, so
+  writers of the same path (a Beam shard written by two attempts at once)
+  never share one. If write (or the rename) fails, it is removed and `path`
+  is as it was (absent, or the old file).
   """
-  tmp = path + '.tmp'
+  tmp = '%s.tmp-%d-%s' % (path, os.getpid(), uuid.uuid4().hex[:12])
   try:
     with open(tmp, 'wb') as f:
       write(f)

@@ -79,14 +79,19 @@ def _cosines(a, b):
                                                                       axis=1)
 
 
+def _export_features(result, paths):
+  """(the precision that ran, features) of an export on files, through
+  FeatureExtractor as classify/extract run it."""
+  with inference.FeatureExtractor(
+      result.export_dir, end_points=['predictions', 'global_pool']) as ex:
+    return ex.precision.name, ex.extract(paths)
+
+
 @pytest.mark.parametrize('fmt', FORMATS)
 def test_float32_export_equals_the_session(exports, session_features, fmt):
   paths, expected = session_features
-  result = exports[fmt, 'float32']
-  with inference.FeatureExtractor(
-      result.export_dir, end_points=['predictions', 'global_pool']) as ex:
-    assert ex.precision.name == 'float32'
-    found = ex.extract(paths)
+  precision, found = _export_features(exports[fmt, 'float32'], paths)
+  assert precision == 'float32'
   for key in ('predictions', 'global_pool'):
     assert found[key].shape == expected[key].shape
     scale = np.abs(expected[key]).max()
@@ -97,11 +102,8 @@ def test_float32_export_equals_the_session(exports, session_features, fmt):
 @pytest.mark.parametrize('fmt', FORMATS)
 def test_int8_export_agrees_with_the_session(exports, session_features, fmt):
   paths, expected = session_features
-  result = exports[fmt, 'int8']
-  with inference.FeatureExtractor(
-      result.export_dir, end_points=['predictions', 'global_pool']) as ex:
-    assert ex.precision.name == 'int8'
-    found = ex.extract(paths)
+  precision, found = _export_features(exports[fmt, 'int8'], paths)
+  assert precision == 'int8'
   agreement = np.mean(found['predictions'].argmax(1) ==
                       expected['predictions'].argmax(1))
   assert agreement >= 0.98
@@ -275,9 +277,10 @@ def test_tensorflow_exports_run_as_checkpoints(session_features, tmp_path,
   runtime) give the checkpoint's numbers; an image_bytes export is refused
   in one line."""
   paths, expected = session_features
-  for fmt in ('frozen', 'savedmodel'):
-    out = str(tmp_path / fmt)
-    export.export_model(SHIPPED, out, end_points=['global_pool'], format=fmt)
+  for fmt, batch_size in (('frozen', 2), ('savedmodel', None)):
+    out = str(tmp_path / fmt)  # 359 images through a fixed batch of 2.
+    export.export_model(SHIPPED, out, end_points=['global_pool'], format=fmt,
+                        batch_size=batch_size)
     with inference.FeatureExtractor(
         out, end_points=['predictions', 'global_pool']) as ex:
       found = ex.extract(paths)
@@ -367,3 +370,16 @@ def test_calibration_and_check_images_never_overlap(tmp_path):
       check_source=[str(tmp_path / '00.png'), str(tmp_path / '01.png')])
   assert len(own.check) == 2 and len(own.calibration) == 58
   assert not levels(own.calibration) & {0, 3}
+
+
+def test_the_gate_fails_on_non_finite_outputs():
+  """NaN logits give argmax 0 everywhere: top-1 alone could pass them."""
+  from slim_resnet.inference import export_check  # pylint: disable=g-import-not-at-top
+  expected = {'logits': np.array([[2.0, 1.0], [3.0, 0.0]]),
+              'classes': np.array([0, 0])}
+  found = {'logits': np.array([[np.nan, np.nan], [np.nan, np.nan]]),
+           'classes': np.array([0, 0])}
+  figures = export_check.agreement(expected, found)
+  assert figures['top1_agreement'] == 1.0
+  for precision in ('int8', 'float32', 'bfloat16'):
+    assert any('NaN' in f for f in export_check.failures(figures, precision))

@@ -113,8 +113,10 @@ def _write(path, value):
 
 def run(args):
   if args.master or args.quantize:
-    raise errors.UsageError('--master and --quantize are not supported: eval runs '
-                     'in this process, on the float model')
+    raise errors.UsageError('--master and --quantize are not supported: eval '
+                            'runs in this process; for an int8 model, '
+                            'evaluate an export: export --format ... '
+                            '--precision int8, then eval --checkpoint DIR')
   from slim_resnet.train import evaluation  # pylint: disable=g-import-not-at-top
   options = dict(split=args.split, batch_size=args.batch_size,
                  validation_fraction=args.validation_fraction, seed=args.seed,

@@ -36,7 +36,8 @@ STARTUP_LINES = re.compile(
     # Apache Beam's worker processes (extract --beam), as they start.
     r'apitools not found|Logging handler created|'
     r'No semi_persistent_directory found|Discarding unparseable args|'
-    r'Python sdk harness |sdk_worker_main')
+    r'Python sdk harness (starting|exiting)|'
+    r'Status HTTP server running at')
 
 
 def set_log_levels(verbose=False):

@@ -198,3 +198,18 @@ def tfrecord_pattern(source, split=None):
   if matches and all(m.endswith('.tfrecord') for m in matches):
     return source
   return None
+
+
+def tfrecord_files(sources, split=None):
+  """The TFRecord files named by `sources` (a path, or a list of paths as a
+  shell expands an unquoted glob), sorted; None when they name image files
+  instead. See tfrecord_pattern."""
+  sources = ([os.fspath(sources)] if isinstance(sources, (str, os.PathLike))
+             else [os.fspath(s) for s in sources])
+  if len(sources) == 1:
+    pattern = tfrecord_pattern(sources[0], split)
+    return sorted(glob.glob(pattern)) if pattern else None
+  if sources and all(s.endswith('.tfrecord') and os.path.isfile(s)
+                     for s in sources):
+    return sorted(sources)
+  return None

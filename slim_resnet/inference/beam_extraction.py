@@ -44,6 +44,7 @@ import glob
 import json
 import math
 import os
+import uuid
 import zlib
 
 import numpy as np
@@ -69,6 +70,17 @@ class PipelineStoppedError(ExtractionError):
   """A worker died and the runner did not retry its work; resume continues."""
 
 
+def unknown_pipeline_args(args):
+  """The arguments Beam's pipeline options do not know (Beam itself only
+  warns and drops them: a mistyped flag of ours would vanish)."""
+  from apache_beam.options import pipeline_options  # pylint: disable=g-import-not-at-top
+  parsers = []
+  pipeline_options.PipelineOptions(list(args)).get_all_options(
+      add_extra_args_fn=parsers.append, display_warnings=False)
+  _, unknown = parsers[0].parse_known_args(list(args))
+  return unknown
+
+
 def _worker_died(error):
   """Whether an exception (or one it came from) says a worker died."""
   while error is not None:
@@ -80,16 +92,12 @@ def _worker_died(error):
 
 def list_inputs(inputs):
   """('tfrecord', record files) or ('files', image paths) of `inputs`."""
-  sources = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(
-      inputs)
-  pattern = (tfrecords.tfrecord_pattern(os.fspath(sources[0]))
-             if len(sources) == 1 else None)
-  if pattern:
-    found = sorted(glob.glob(pattern))
-    if not found:
-      raise ExtractionError('no TFRecord files match %s' % pattern)
-    return 'tfrecord', found
-  return 'files', images_lib.list_images(sources)
+  record_files = tfrecords.tfrecord_files(inputs)
+  if record_files == []:
+    raise ExtractionError('no TFRecord files match %s' % inputs)
+  if record_files:
+    return 'tfrecord', record_files
+  return 'files', images_lib.list_images(inputs)
 
 
 def read_inputs(unit, kind, done=frozenset()):
@@ -199,11 +207,23 @@ def write_shard(item, directory, run, num_shards, output_format, end_points,
           int64_list=tf.train.Int64List(value=list(value.shape)))
     records.append(tf.train.Example(features=tf.train.Features(
         feature=feature)).SerializeToString())
-  temporary = path + '.tmp-%d' % os.getpid()
-  with tf.io.TFRecordWriter(temporary) as writer:
-    for record in records:
-      writer.write(record)
-  os.replace(temporary, path)
+  # A temporary name of this attempt's own (two attempts at one shard may
+  # overlap), synced, then renamed.
+  temporary = '%s.tmp-%d-%s' % (path, os.getpid(), uuid.uuid4().hex[:12])
+  try:
+    with tf.io.TFRecordWriter(temporary) as writer:
+      for record in records:
+        writer.write(record)
+    descriptor = os.open(temporary, os.O_RDONLY)
+    try:
+      os.fsync(descriptor)
+    finally:
+      os.close(descriptor)
+    os.replace(temporary, path)
+  except BaseException:
+    if os.path.exists(temporary):
+      os.remove(temporary)
+    raise
   return name
 
 
@@ -349,6 +369,23 @@ def run_extraction(checkpoint, inputs, out, end_points=None, pooling=None,
   if str(out).endswith('.npz'):
     raise ExtractionError('--beam writes a directory of shards, not one '
                           '.npz file: give a directory as --out')
+  sources = [inputs] if isinstance(inputs, (str, os.PathLike)) else inputs
+  remote = [os.fspath(p) for p in [out] + list(sources)
+            if '://' in os.fspath(p)]
+  if remote:
+    raise ExtractionError(
+        '%s: the workers read and write plain files; put the inputs and OUT '
+        'on a filesystem every worker mounts (NFS, or the bucket through '
+        'FUSE) and give those paths' % ', '.join(remote))
+  if os.path.exists(out) and not os.path.isdir(out):
+    raise ExtractionError('%s is a file; --out is the directory to write the '
+                          'shards into' % out)
+  unknown = unknown_pipeline_args(pipeline_args)
+  if unknown:
+    raise ExtractionError(
+        'unrecognized arguments: %s (neither extract\'s flags nor Beam\'s '
+        'pipeline options; see slim-resnet extract --help)'
+        % ' '.join(unknown))
   model = dict(checkpoint=checkpoint, batch_size=batch_size, runtime=runtime,
                precision=precision, precision_strict=precision_strict,
                overrides=dict(overrides))
@@ -356,7 +393,11 @@ def run_extraction(checkpoint, inputs, out, end_points=None, pooling=None,
   kind, units = list_inputs(inputs)
   out = os.path.abspath(out)
   settings = {'end_points': end_points, 'pooling': pooling,
-              'format': output_format}
+              'format': output_format,
+              'checkpoint': None if checkpoint is None else os.path.abspath(
+                  checkpoint) if os.path.exists(checkpoint) else checkpoint,
+              'runtime': runtime, 'precision': precision,
+              'overrides': dict(overrides)}
   run = _start_run(out, settings, resume)
   shards, failed = _finished(out, output_format)
   done = {key for keys in shards.values() for key in keys}
@@ -390,6 +431,13 @@ def run_extraction(checkpoint, inputs, out, end_points=None, pooling=None,
         'with --resume to continue' % (
             str(e).strip().splitlines()[-1][:200], out)) from e
   shards, failed = _finished(out, output_format)
+  done = {key for keys in shards.values() for key in keys}
+  missing = [u for u in units if u not in done and u not in failed]
+  if kind == 'files' and missing:
+    raise ExtractionError(
+        '%d of the inputs are not in %s after the pipeline ended (e.g. %s): '
+        'the workers must write to a folder this machine sees, a filesystem '
+        'they all mount' % (len(missing), out, missing[0]))
   index = dict(settings, kind=kind,
                shards=[{'file': name, 'count': len(keys)}
                        for name, keys in shards.items()],

@@ -70,7 +70,7 @@ def _describe(source):
 def _paths_of(source):
   """The image files of `source` as real paths (none for TFRecords)."""
   sources = _sources(source)
-  if len(sources) == 1 and tfrecords.tfrecord_pattern(sources[0], 'train'):
+  if tfrecords.tfrecord_files(sources) is not None:
     return set()
   try:
     return {os.path.realpath(p) for p in images_lib.list_images(sources)}
@@ -78,20 +78,21 @@ def _paths_of(source):
     return set()
 
 
-def _raw_images(source, count, seed, exclude=frozenset()):
+def _raw_images(source, count, seed, exclude=frozenset(), split='train',
+                flag='--calibration'):
   """Up to `count` decoded uint8 images [h, w, 3] and {path: reason}, from
-  files not in `exclude` (real paths)."""
+  files not in `exclude` (real paths), or from TFRecords (a folder of
+  shards: its `split` when it has one)."""
   sources = _sources(source)
-  pattern = (tfrecords.tfrecord_pattern(sources[0], 'train')
-             if len(sources) == 1 else None)
-  if pattern:
-    return _records(pattern, count, seed), {}
+  record_files = tfrecords.tfrecord_files(sources, split)
+  if record_files:
+    return _records(record_files, count, seed), {}
   try:
     paths = [p for p in images_lib.list_images(sources)
              if os.path.realpath(p) not in exclude]
   except FileNotFoundError as e:
-    raise CalibrationError('%s; --calibration takes image files, folders, '
-                           'glob patterns or TFRecords' % e) from None
+    raise CalibrationError('%s; %s takes image files, folders, glob '
+                           'patterns or TFRecords' % (e, flag)) from None
   order = np.random.RandomState(seed).permutation(len(paths))
   images, skipped = [], {}
   for i in order:
@@ -104,11 +105,18 @@ def _raw_images(source, count, seed, exclude=frozenset()):
   return images, skipped
 
 
-def _records(pattern, count, seed):
+def _records(record_files, count, seed):
+  """`count` records' images, drawn from all the files at once (files
+  shuffled and interleaved, then a shuffle buffer of at least 10,000
+  records: `data convert` writes each shard in class order)."""
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  order = np.random.RandomState(seed).permutation(len(record_files))
   with tf.Graph().as_default():
-    dataset = tfrecords.read_tfrecords(pattern).shuffle(
-        4 * count, seed=seed).take(count)
+    dataset = tf.data.Dataset.from_tensor_slices(
+        [record_files[i] for i in order]).interleave(
+            tf.data.TFRecordDataset, cycle_length=len(record_files),
+            block_length=1).map(tfrecords.parse_example).shuffle(
+                max(10000, 4 * count), seed=seed).take(count)
     following = tf.compat.v1.data.make_one_shot_iterator(dataset).get_next()
     images = []
     with tf.compat.v1.Session() as session:
@@ -153,7 +161,16 @@ def calibration_sets(spec, source, calibration_size=DEFAULT_CALIBRATION_SIZE,
     CalibrationError: If fewer than 2 images can be read.
   """
   if check_source is not None:
-    check, skipped = _raw_images(check_source, check_size, seed)
+    check_records = tfrecords.tfrecord_files(_sources(check_source),
+                                             'validation')
+    if check_records is not None and source is not None and (
+        tfrecords.tfrecord_files(_sources(source), 'train') == check_records):
+      raise CalibrationError(
+          '--check-images names the same TFRecords as --calibration (%s); '
+          'give another split, or drop --check-images to hold images back'
+          % _describe(check_source))
+    check, skipped = _raw_images(check_source, check_size, seed + 1,
+                                 split='validation', flag='--check-images')
     raw = []
     if source is not None:
       raw, more = _raw_images(source, calibration_size, seed,

@@ -97,6 +97,15 @@ class FeatureExtractor(inference_graph.OwnsSession):
       self.spec = model_spec_lib.resolve_model(checkpoint, **overrides)
       self.precision = precision_lib.as_precision(
           precision, precision_strict, batch_size=batch_size, device=device)
+    self.session = None
+    try:
+      self._build(end_points, device, session_config)
+    except BaseException:
+      self.close()  # The export's model, the session: nothing left open.
+      raise
+
+  def _build(self, end_points, device, session_config):
+    """The graph and its session, the checkpoint restored."""
     self.graph = tf.Graph()
     with self.graph.as_default():
       self._build_preprocessing()
@@ -201,7 +210,8 @@ class FeatureExtractor(inference_graph.OwnsSession):
                             {self.images: batch})
 
   def close(self):
-    super().close()
+    if self.session is not None:
+      self.session.close()
     if self._model is not None:
       self._model.close()
 
@@ -275,11 +285,15 @@ class Classifier(FeatureExtractor):
                               '(--num-classes) must be 1 or more; got 0 (use '
                               'FeatureExtractor / `extract` for features)')
     super().__init__(checkpoint, end_points=['predictions'], **kwargs)
-    if not self.spec.num_classes:
-      raise errors.UsageError('%s has no logits (num_classes=%s): use '
-                       'FeatureExtractor' % (self.spec.model,
-                                             self.spec.num_classes))
-    self.labels = self.spec.labels()
+    try:
+      if not self.spec.num_classes:
+        raise errors.UsageError('%s has no logits (num_classes=%s): use '
+                                'FeatureExtractor' % (self.spec.model,
+                                                      self.spec.num_classes))
+      self.labels = self.spec.labels()
+    except BaseException:
+      self.close()
+      raise
 
   def top_k(self, probabilities, k=5):
     """[n, num_classes] probabilities -> n lists of (label, probability)."""

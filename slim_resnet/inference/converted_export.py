@@ -53,7 +53,8 @@ def resolve_precision(fmt, precision, strict=False):
   if precision not in module.PRECISIONS:
     raise ExportError(
         '--precision %s: --format %s is written in %s; for bfloat16 use '
-        '--format openvino, frozen or savedmodel' % (
+        '--format openvino, frozen or savedmodel (float16: frozen or '
+        'savedmodel, on a GPU)' % (
             precision, fmt, ' or '.join(module.PRECISIONS)))
   if precision == 'bfloat16' and not module.bfloat16_support():
     why = 'the %s runtime has no native bf16 on this CPU' % fmt

@@ -143,9 +143,11 @@ def agreement(expected, found):
     norms = (np.linalg.norm(flat_e, axis=1) * np.linalg.norm(flat_f, axis=1))
     cosine = np.where(norms > 0, np.sum(flat_e * flat_f, axis=1) /
                       np.maximum(norms, 1e-300), 1.0)
-    if not np.all(np.isfinite(got)):
+    finite = bool(np.all(np.isfinite(got)))
+    if not finite:
       diff, cosine = np.full_like(diff, np.inf), np.zeros_like(cosine)
     figures['outputs'][key] = {
+        'finite': finite,
         'max_abs_error': float(diff.max()),
         'mean_abs_error': float(diff.mean()),
         'scale': scale, 'relative_error': float(diff.max()) / scale,
@@ -170,7 +172,9 @@ def failures(figures, precision):
   """What in `figures` (agreement's) is past the bounds of `precision`:
   a list of 'name value (bound b)' strings, empty when it passes."""
   limits = bounds(precision)
-  found = []
+  found = ['%s has NaN or infinite values' % key
+           for key, output in figures['outputs'].items()
+           if not output.get('finite', True)]
   if 'top1_agreement' in limits and 'top1_agreement' in figures and (
       figures['top1_agreement'] < limits['top1_agreement']):
     found.append('top-1 agreement %.4f (at least %g)' % (

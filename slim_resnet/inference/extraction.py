@@ -59,6 +59,10 @@ class ShardWriter(object):
       raise ExtractionError('pooling must be one of None, %s; got %r' % (
           ', '.join(POOLING), pooling))
     self.directory = directory
+    if os.path.exists(os.path.join(directory, 'run.json')):
+      raise ExtractionError(
+          '%s holds a Beam run (extract --beam); continue it with --beam '
+          '--resume, or choose another output' % directory)
     index_path = os.path.join(directory, INDEX)
     settings = {'end_points': list(end_points), 'pooling': pooling}
     if os.path.exists(index_path):

@@ -274,8 +274,13 @@ def evaluate(checkpoint, dataset, split='validation', batch_size=32,
                               'a checkpoint' % checkpoint)
     chosen = precision_lib.resolve(precision, precision_strict,
                                    batch_size=batch_size, device=device)
-  graph = _EvalGraph(spec, source, batch_size, device, max_num_batches,
-                     use_grayscale, num_preprocessing_threads, chosen, model)
+  try:
+    graph = _EvalGraph(spec, source, batch_size, device, max_num_batches,
+                       use_grayscale, num_preprocessing_threads, chosen, model)
+  except BaseException:
+    if model is not None:
+      model.close()
+    raise
   try:
     return _result(graph, spec.checkpoint_path, source,
                    restore_moving_averages, progress)

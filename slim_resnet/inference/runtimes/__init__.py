@@ -21,6 +21,7 @@ calibration, batch_size)` (in PRECISIONS of their format).
 import importlib
 import json
 import os
+import threading
 
 import numpy as np
 
@@ -250,9 +251,12 @@ def run_in_batches(run_fixed, images, batch_size):
 
 class BatchedModel(object):
   """run(images) over a runtime's _run_fixed(float32 batch) -> {key: array},
-  in chunks of a fixed batch dimension (self._batch_size) when it has one."""
+  in chunks of a fixed batch dimension (self._batch_size) when it has one.
+  One call at a time: a TFLite interpreter and an OpenVINO infer request
+  are not for concurrent use (Beam's threads share one model)."""
 
   _batch_size = None
+  _lock = None
 
   def _run_fixed(self, images):
     raise NotImplementedError
@@ -260,9 +264,12 @@ class BatchedModel(object):
   def run(self, images):
     """float32 [n, size, size, 3] preprocessed -> {output key: [n, ...]}."""
     images = np.asarray(images, np.float32)
-    if self._batch_size:
-      return run_in_batches(self._run_fixed, images, self._batch_size)
-    return self._run_fixed(images)
+    if self._lock is None:
+      self._lock = threading.Lock()
+    with self._lock:
+      if self._batch_size:
+        return run_in_batches(self._run_fixed, images, self._batch_size)
+      return self._run_fixed(images)
 
   def close(self):
     pass

@@ -11,8 +11,11 @@ come (float32 [n, size, size, 3], or encoded files for 'image_bytes').
 """
 import os
 
+import numpy as np
+
 from slim_resnet.inference import inference_graph
 from slim_resnet.inference import precision as precision_lib
+from slim_resnet.inference import runtimes
 import tensorflow as tf
 
 # Precisions chosen when the graph is loaded (grappler's rewrite).
@@ -32,12 +35,13 @@ class Model(inference_graph.OwnsSession):
     outputs: {output key: tensor name}.
     precision: One of LOAD_PRECISIONS (precision.resolve); strict: raise
       instead of falling back to float32.
-    batch_size: Unused (the graph takes the batch it was exported with).
+    batch_size: The export's fixed batch dimension (any number of images
+      then runs in padded chunks of it), or None.
   """
 
   def __init__(self, path, input_name, outputs, precision='float32',
                strict=False, batch_size=None):
-    del batch_size
+    self._batch_size = batch_size
     self.outputs = list(outputs)
     self.precision = precision_lib.as_precision(precision, strict,
                                                 cast_once=True)
@@ -58,5 +62,13 @@ class Model(inference_graph.OwnsSession):
     images = self.graph.get_tensor_by_name(input_name)
     self._run = lambda batch: self.session.run(tensors, {images: batch})
 
-  def run(self, images):
+  def _run_fixed(self, images):
     return dict(zip(self.outputs, self._run(images)))
+
+  def run(self, images):
+    """Images as the input takes them (float32 preprocessed, or encoded
+    files for 'image_bytes') -> {output key: array}."""
+    if self._batch_size:
+      return runtimes.run_in_batches(self._run_fixed, np.asarray(images),
+                                     self._batch_size)
+    return self._run_fixed(images)
