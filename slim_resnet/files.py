@@ -14,12 +14,24 @@ def atomic_write(path, write):
   never share one. If write (or the rename) fails, it is removed and `path`
   is as it was (absent, or the old file).
   """
-  tmp = '%s.tmp-%d-%s' % (path, os.getpid(), uuid.uuid4().hex[:12])
-  try:
+  def write_file(tmp):
     with open(tmp, 'wb') as f:
       write(f)
-      f.flush()
-      os.fsync(f.fileno())
+  atomic_write_path(path, write_file)
+
+
+def atomic_write_path(path, write_to):
+  """Calls write_to(temporary path) for a writer that opens the file itself
+  (e.g. tf.io.TFRecordWriter), syncs the file, renames it to path; on
+  failure removes it and leaves `path` as it was (atomic_write's rules)."""
+  tmp = '%s.tmp-%d-%s' % (path, os.getpid(), uuid.uuid4().hex[:12])
+  try:
+    write_to(tmp)
+    descriptor = os.open(tmp, os.O_RDONLY)
+    try:
+      os.fsync(descriptor)
+    finally:
+      os.close(descriptor)
     os.replace(tmp, path)
   except BaseException:
     if os.path.exists(tmp):

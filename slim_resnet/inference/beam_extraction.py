@@ -44,7 +44,6 @@ import glob
 import json
 import math
 import os
-import uuid
 import zlib
 
 import numpy as np
@@ -207,23 +206,11 @@ def write_shard(item, directory, run, num_shards, output_format, end_points,
           int64_list=tf.train.Int64List(value=list(value.shape)))
     records.append(tf.train.Example(features=tf.train.Features(
         feature=feature)).SerializeToString())
-  # A temporary name of this attempt's own (two attempts at one shard may
-  # overlap), synced, then renamed.
-  temporary = '%s.tmp-%d-%s' % (path, os.getpid(), uuid.uuid4().hex[:12])
-  try:
+  def write_records(temporary):
     with tf.io.TFRecordWriter(temporary) as writer:
       for record in records:
         writer.write(record)
-    descriptor = os.open(temporary, os.O_RDONLY)
-    try:
-      os.fsync(descriptor)
-    finally:
-      os.close(descriptor)
-    os.replace(temporary, path)
-  except BaseException:
-    if os.path.exists(temporary):
-      os.remove(temporary)
-    raise
+  files.atomic_write_path(path, write_records)
   return name
 
 

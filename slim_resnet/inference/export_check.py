@@ -11,6 +11,7 @@ import numpy as np
 
 from slim_resnet.inference import inference_graph
 from slim_resnet.inference import precision as precision_lib
+from slim_resnet.inference.runtimes import op_name
 from slim_resnet.inference.export_graph import ExportError
 import tensorflow as tf
 
@@ -40,7 +41,6 @@ def run_frozen(path, input_name, outputs, batch, precision='float32'):
   graph_def = tf.compat.v1.GraphDef()
   with open(path, 'rb') as f:
     graph_def.ParseFromString(f.read())
-  op_name = lambda tensor_name: tensor_name.rsplit(':', 1)[0]
   with inference_graph.InferenceSession(graph_def, op_name(input_name),
                                  [op_name(n) for n in outputs.values()],
                                  precision=precision) as run:

@@ -213,6 +213,11 @@ def load(export_dir, runtime=None, precision=None, strict=False, *,
   return model
 
 
+def op_name(tensor_name):
+  """'logits:0' -> 'logits': a graph op's name from its tensor's."""
+  return tensor_name.rsplit(':', 1)[0]
+
+
 def _padded(chunk, batch_size):
   """A chunk of fewer than batch_size images, padded with its first."""
   n = len(chunk)

@@ -18,12 +18,10 @@ from slim_resnet.inference import precision as precision_lib
 from slim_resnet.inference import runtimes
 import tensorflow as tf
 
+_op = runtimes.op_name  # 'logits:0' -> 'logits'.
+
 # Precisions chosen when the graph is loaded (grappler's rewrite).
 LOAD_PRECISIONS = ('float32', 'bfloat16', 'float16', 'auto')
-
-
-def _op(tensor_name):
-  return tensor_name.rsplit(':', 1)[0]
 
 
 class Model(inference_graph.OwnsSession):

@@ -19,13 +19,11 @@ from slim_resnet.inference import precision as precision_lib
 from slim_resnet.inference import runtimes
 import tensorflow as tf
 
+_op = runtimes.op_name  # 'logits:0' -> 'logits'.
+
 PRECISIONS = runtimes.PRECISIONS['tflite']
 LOAD_PRECISIONS = ()
 MODEL_FILE = 'model.tflite'
-
-
-def _op(tensor_name):
-  return tensor_name.rsplit(':', 1)[0]
 
 
 def write(frozen_graph, export_dir, input_name, outputs, precision,
